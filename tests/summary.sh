@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Print every test suite's result from a build directory's test logs: the
+# cmocka summary lines of each unit-test program, the failures in full, and
+# one closing line of totals. Exits non-zero if anything failed.
+set -uo pipefail
+builddir=${1:-build}
+passed=0 failed=0 suites=0 bad=0
+shopt -s nullglob
+for trs in "$builddir"/tests/*.trs; do
+	log=${trs%.trs}.log
+	name=$(basename "${trs%.trs}")
+	result=$(sed -n 's/^:test-result: //p' "$trs")
+	suites=$((suites + 1))
+	echo "== $name: $result"
+	grep -E '^\[ *(PASSED|FAILED|SKIPPED) *\]|^\[==========\] [0-9]+ test' "$log" | sed 's/^/   /'
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$result" != PASS ] && [ "$result" != SKIP ]; then
+		bad=$((bad + 1))
+		[ -z "$f" ] && failed=$((failed + 1)) # crashed before cmocka could count
+		echo "   --- $name log (last 40 lines) ---"
+		tail -n 40 "$log" | sed 's/^/   | /'
+	fi
+done
+if [ "$suites" -eq 0 ]; then
+	echo "no test results under $builddir/tests" >&2
+	exit 1
+fi
+echo "suites: $suites, $bad failed"
+echo "$passed passed, $failed failed"
+[ "$bad" -eq 0 ] && [ "$failed" -eq 0 ]
