@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(gcc make autoconf automake libtool pkg-config
       libfuse3-dev fuse3 liburing-dev liblmdb-dev libxxhash-dev libcmocka-dev
-      mandoc attr util-linux)
+      mandoc attr util-linux e2fsprogs)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,5 +1,7 @@
 /* testutil.c: scratch directories and helpers for the unit tests. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
