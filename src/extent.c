@@ -69,8 +69,7 @@ static int ext_own(struct ext_owned *o, const struct pmap_extent *src)
 	return 0;
 }
 
-/* The part of e within [first, end), clipped; sums point into e's. */
-static struct pmap_extent ext_clip(const struct pmap_extent *e, uint64_t first, uint64_t end)
+struct pmap_extent extent_clip(const struct pmap_extent *e, uint64_t first, uint64_t end)
 {
 	struct pmap_extent c = *e;
 	uint64_t lo = PFS_MAX(e->first, first), hi = PFS_MIN(pmap_extent_end(e), end);
@@ -93,7 +92,7 @@ static int ext_put(struct extent_map *m, const struct pmap_extent *e)
 	if (e->kind != PMAP_SWAP)
 		return m->ops->put(m->store, e);
 	for (uint64_t done = 0; done < e->npages; done += PMAP_SWAP_RUN_MAX) {
-		struct pmap_extent piece = ext_clip(e, e->first + done,
+		struct pmap_extent piece = extent_clip(e, e->first + done,
 						    e->first + PFS_MIN(done + PMAP_SWAP_RUN_MAX, e->npages));
 		int rc = m->ops->put(m->store, &piece);
 		if (rc < 0)
@@ -112,19 +111,19 @@ static int ext_cut(struct extent_map *m, const struct pmap_extent *x, uint64_t a
 		return rc;
 	const struct pmap_extent *o = &tmp->e;
 	if (drop) {
-		struct pmap_extent inside = ext_clip(o, a, b);
+		struct pmap_extent inside = extent_clip(o, a, b);
 		if ((rc = drop(arg, &inside)) < 0)
 			return rc;
 	}
 	if ((rc = m->ops->del(m->store, o->first)) < 0)
 		return rc;
 	if (o->first < a) {
-		struct pmap_extent left = ext_clip(o, o->first, a);
+		struct pmap_extent left = extent_clip(o, o->first, a);
 		if ((rc = ext_put(m, &left)) < 0)
 			return rc;
 	}
 	if (pmap_extent_end(o) > b) {
-		struct pmap_extent right = ext_clip(o, b, pmap_extent_end(o));
+		struct pmap_extent right = extent_clip(o, b, pmap_extent_end(o));
 		if ((rc = ext_put(m, &right)) < 0)
 			return rc;
 	}
@@ -233,7 +232,7 @@ int extent_lookup(struct extent_map *m, uint64_t page, struct pmap_extent *out)
 		return rc;
 	*out = (struct pmap_extent){ .first = hole_first, .npages = hole_end - hole_first,
 				     .kind = PMAP_ZERO };
-	return 0;
+	return 1;
 }
 
 int extent_foreach(struct extent_map *m, uint64_t first, uint64_t n, bool skip_holes,
@@ -248,9 +247,8 @@ int extent_foreach(struct extent_map *m, uint64_t first, uint64_t n, bool skip_h
 	while (pos < end) {
 		if ((rc = extent_lookup(m, pos, &x)) < 0)
 			return rc;
-		/* A stored ZERO extent (overlay) is data, not a hole. */
-		bool hole = x.kind == PMAP_ZERO && !m->ops->store_zero;
-		piece = ext_clip(&x, pos, end);
+		bool hole = rc == 1;
+		piece = extent_clip(&x, pos, end);
 		if (!(hole && skip_holes) && (rc = fn(&piece, arg)) != 0)
 			return rc;
 		pos = pmap_extent_end(&piece);

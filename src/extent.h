@@ -96,10 +96,15 @@ typedef int (*extent_drop_fn)(void *arg, const struct pmap_extent *piece);
 int extent_set(struct extent_map *m, const struct pmap_extent *e, extent_drop_fn drop, void *arg);
 
 /*
- * The run that covers page: a stored extent, or (where nothing is stored) a
- * ZERO run spanning the whole hole around page, up to UINT64_MAX at the end.
+ * The run that covers page: a stored extent (returns 0), or where nothing is
+ * stored a ZERO run spanning the whole hole around page, up to UINT64_MAX at
+ * the end (returns 1). An overlay uses the difference: a hole there means
+ * "see the layer below", a stored ZERO means zeros.
  */
 int extent_lookup(struct extent_map *m, uint64_t page, struct pmap_extent *out);
+
+/* The part of e within [first, end), with base and sums advanced to match. */
+struct pmap_extent extent_clip(const struct pmap_extent *e, uint64_t first, uint64_t end);
 
 /*
  * Call fn with the contents of [first, first + n) in order, as extents

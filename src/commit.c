@@ -1,0 +1,375 @@
+/*
+ * commit.c: group commit, and the check of physmem's invariants.
+ *
+ * Stages of a commit (store.h describes a page's):
+ *   collecting  every object's pending overlay becomes its committing one
+ *               (under the object's lock), the swap growth so far is noted
+ *   syncing     fdatasync of every swap file
+ *   mapping     one LMDB transaction applies the committing extents with
+ *               what they imply: frames they displace are dereferenced (and
+ *               freed into the free map at zero), fresh frames leave the free
+ *               map, shared ones gain a reference, charges move, growth is
+ *               recorded; the transaction function only reads in-memory
+ *               state, so cat_write may replay it after growing the map
+ *   done        committing overlays are dropped (under each object's lock,
+ *               so no page-in still reads a frame about to be reused), then
+ *               the freed frames go back to the allocators
+ * On failure the committing overlays are folded back under the pending ones
+ * and nothing is lost; the next commit tries again.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "codec.h"
+#include "log.h"
+#include "pagemap.h"
+#include "store_internal.h"
+
+static int cm_free_map_set(struct cat_txn *txn, uint64_t frame, uint64_t n, int kind)
+{
+	struct pmap_cat pc;
+	struct extent_map fm = pmap_cat_map(&pc, txn, CAT_T_FREE, 0);
+	struct pmap_extent e = { frame, n, (uint8_t)kind, 0, NULL };
+
+	return extent_set(&fm, &e, NULL, NULL);
+}
+
+static int cm_note_freed(struct commit_ctx *c, uint64_t frame, uint64_t n)
+{
+	if (c->nfreed && c->freed[c->nfreed - 1].frame + c->freed[c->nfreed - 1].n == frame) {
+		c->freed[c->nfreed - 1].n += n;
+	} else {
+		if (c->nfreed == c->capfreed) {
+			size_t cap = c->capfreed ? c->capfreed * 2 : 64;
+			struct frame_run *nv = realloc(c->freed, cap * sizeof(*nv));
+			if (!nv)
+				return -ENOMEM;
+			c->freed = nv;
+			c->capfreed = cap;
+		}
+		c->freed[c->nfreed++] = (struct frame_run){ frame, n };
+	}
+	return cm_free_map_set(c->txn, frame, n, PMAP_FREE);
+}
+
+/* Drop one reference from each frame of a run; frames reaching zero are freed. */
+static int cm_deref(struct commit_ctx *c, uint64_t frame, uint64_t n)
+{
+	uint64_t pos = frame, end = frame + n;
+	int rc;
+
+	while (pos < end) {
+		/* The next shared frame in the run, if any: frames before it have one reference. */
+		uint8_t key[8];
+		const void *k = NULL, *v = NULL;
+		size_t klen = 0, vlen = 0;
+		uint64_t shared = end;
+
+		codec_put_be64(key, pos);
+		rc = cat_seek_ge(c->txn, CAT_T_REFS, key, sizeof(key), &k, &klen, &v, &vlen);
+		if (rc == 0 && klen == 8)
+			shared = PFS_MIN(codec_get_be64(k), end);
+		else if (rc < 0 && rc != -ENOENT)
+			return rc;
+		if (shared > pos && (rc = cm_note_freed(c, pos, shared - pos)) < 0)
+			return rc;
+		if (shared == end)
+			break;
+		uint64_t count;
+		if ((rc = cat_ref_get(c->txn, shared, &count)) < 0 ||
+		    (rc = cat_ref_put(c->txn, shared, count - 1)) < 0)
+			return rc;
+		pos = shared + 1;
+	}
+	return 0;
+}
+
+/* A run newly referenced by a committed map: fresh frames leave the free map, others gain a reference. */
+static int cm_ref(struct commit_ctx *c, uint64_t frame, uint64_t n)
+{
+	struct pmap_cat pc;
+	struct extent_map fm = pmap_cat_map(&pc, c->txn, CAT_T_FREE, 0);
+	uint64_t pos = frame, end = frame + n;
+	int rc;
+
+	while (pos < end) {
+		struct pmap_extent x;
+		if ((rc = extent_lookup(&fm, pos, &x)) < 0)
+			return rc;
+		uint64_t stop = PFS_MIN(end, pmap_extent_end(&x));
+		if (rc == 0) { /* free until now */
+			if ((rc = cm_free_map_set(c->txn, pos, stop - pos, PMAP_ZERO)) < 0)
+				return rc;
+		} else {
+			for (uint64_t f = pos; f < stop; f++) {
+				uint64_t count;
+				if ((rc = cat_ref_get(c->txn, f, &count)) < 0 ||
+				    (rc = cat_ref_put(c->txn, f, count + 1)) < 0)
+					return rc;
+			}
+		}
+		pos = stop;
+	}
+	return 0;
+}
+
+int commit_drop(void *arg, const struct pmap_extent *piece)
+{
+	struct commit_ctx *c = arg;
+
+	if (piece->kind != PMAP_SWAP)
+		return 0;
+	c->delta -= (int64_t)piece->npages;
+	return cm_deref(c, piece->base, piece->npages);
+}
+
+int commit_charge(struct cat_txn *txn, uint64_t memctl, int64_t delta)
+{
+	struct cat_memctl m;
+	int rc = cat_memctl_get(txn, memctl, &m);
+
+	if (rc < 0)
+		return rc == -ENOENT ? -EUCLEAN : rc;
+	if (delta < 0 && (uint64_t)-delta > m.charged_frames)
+		return -EUCLEAN;
+	m.charged_frames = (uint64_t)((int64_t)m.charged_frames + delta);
+	return cat_memctl_put(txn, &m);
+}
+
+static int cm_apply(struct cat_txn *txn, void *arg)
+{
+	struct commit_ctx *c = arg;
+	struct store *s = c->s;
+	int rc;
+
+	c->txn = txn;
+	c->nfreed = 0;
+	for (unsigned i = 0; i < s->nspaces; i++) {
+		struct swap_space *sp = &s->spaces[i];
+		char key[64];
+		if (c->grown[i] <= sp->committed_frames)
+			continue;
+		if ((rc = cm_free_map_set(txn, sp->desc.first_frame + sp->committed_frames,
+					  c->grown[i] - sp->committed_frames, PMAP_FREE)) < 0)
+			return rc;
+		snprintf(key, sizeof(key), "swapfile.%u.frames", sp->desc.index);
+		if ((rc = cat_meta_put(txn, key, c->grown[i])) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < c->nobjs; i++) {
+		struct mobj *m = c->objs[i];
+		c->delta = 0;
+		for (size_t j = 0; j < m->committing.n; j++) {
+			const struct pmap_extent *e = &m->committing.v[j].e;
+			if ((rc = pmap_set(txn, m->id, e, commit_drop, c)) < 0)
+				return rc;
+			if (e->kind == PMAP_SWAP) {
+				c->delta += (int64_t)e->npages;
+				if ((rc = cm_ref(c, e->base, e->npages)) < 0)
+					return rc;
+			}
+		}
+		if (c->delta && (rc = commit_charge(txn, m->memctl, c->delta)) < 0)
+			return rc;
+	}
+	return s->commit_hook ? s->commit_hook(txn, s->commit_hook_arg) : 0;
+}
+
+/* Fold a failed commit's overlay back under the newer pending one. */
+static void cm_restore(struct store *s, struct mobj *m)
+{
+	struct extent_map comm = extent_mem_map(&m->committing);
+	int rc = 0;
+
+	for (size_t j = 0; j < m->pending.n && rc == 0; j++)
+		rc = extent_set(&comm, &m->pending.v[j].e, NULL, NULL);
+	if (rc < 0)
+		pfs_err("object %llu: cannot merge pending pages after a failed commit: %s",
+			(unsigned long long)m->id, strerror(-rc));
+	/* Frames of the committing overlay that the newer pages replace were never committed. */
+	extent_mem_clear(&m->pending);
+	m->pending = m->committing;
+	extent_mem_init(&m->committing);
+	(void)s;
+}
+
+static int cm_run(struct store *s)
+{
+	struct commit_ctx c = { .s = s };
+	struct mobj **all;
+	size_t nall;
+	uint64_t pages = 0;
+	int rc;
+
+	if ((rc = store_pending_objects(s, &all, &nall)) < 0)
+		return rc;
+	c.objs = all;
+	for (size_t i = 0; i < nall; i++) {
+		struct mobj *m = all[i];
+		pthread_rwlock_wrlock(&m->lock);
+		assert(m->committing.n == 0); /* one commit at a time, cleared when it ends */
+		if (m->pending.n) {
+			m->committing = m->pending;
+			extent_mem_init(&m->pending);
+			c.objs[c.nobjs++] = m;
+		}
+		pthread_rwlock_unlock(&m->lock);
+	}
+	pages = atomic_exchange(&s->pending_pages, 0);
+	pthread_mutex_lock(&s->alloc_lock);
+	for (unsigned i = 0; i < s->nspaces; i++)
+		c.grown[i] = s->spaces[i].grown_frames;
+	pthread_mutex_unlock(&s->alloc_lock);
+
+	rc = swap_sync(s->commit_ring);
+	if (rc == 0)
+		rc = cat_write(s->cat, cm_apply, &c);
+
+	for (size_t i = 0; i < c.nobjs; i++) {
+		struct mobj *m = c.objs[i];
+		pthread_rwlock_wrlock(&m->lock);
+		if (rc == 0)
+			extent_mem_clear(&m->committing);
+		else
+			cm_restore(s, m);
+		pthread_rwlock_unlock(&m->lock);
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&s->alloc_lock);
+		for (size_t i = 0; i < c.nfreed; i++)
+			store_free_frames(s, c.freed[i].frame, c.freed[i].n);
+		for (unsigned i = 0; i < s->nspaces; i++)
+			s->spaces[i].committed_frames = PFS_MAX(s->spaces[i].committed_frames, c.grown[i]);
+		pthread_mutex_unlock(&s->alloc_lock);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		atomic_store(&s->last_commit_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+		atomic_fetch_add(&s->commits, 1);
+	} else {
+		atomic_fetch_add(&s->pending_pages, pages);
+		atomic_fetch_add(&s->commit_failures, 1);
+		pfs_err("commit failed: %s (pending pages kept for the next commit)", strerror(-rc));
+	}
+	if (s->commit_done)
+		s->commit_done(s->commit_hook_arg, rc);
+	free(c.freed);
+	free(all);
+	return rc;
+}
+
+int store_commit(struct store *s)
+{
+	uint64_t mine, upto;
+	int rc;
+
+	pthread_mutex_lock(&s->commit_lock);
+	mine = ++s->sync_requests;
+	while (s->committing)
+		pthread_cond_wait(&s->commit_cond, &s->commit_lock);
+	if (s->synced_upto >= mine) { /* a commit that started after we asked covered us */
+		rc = s->last_commit_rc;
+		pthread_mutex_unlock(&s->commit_lock);
+		return rc;
+	}
+	s->committing = true;
+	upto = s->sync_requests;
+	pthread_mutex_unlock(&s->commit_lock);
+
+	rc = cm_run(s);
+
+	pthread_mutex_lock(&s->commit_lock);
+	s->committing = false;
+	s->synced_upto = upto;
+	s->last_commit_rc = rc;
+	pthread_cond_broadcast(&s->commit_cond);
+	pthread_mutex_unlock(&s->commit_lock);
+	return rc;
+}
+
+void store_set_commit_hook(struct store *s, int (*fn)(struct cat_txn *txn, void *arg),
+			   void (*done)(void *arg, int rc), void *arg)
+{
+	s->commit_hook = fn;
+	s->commit_done = done;
+	s->commit_hook_arg = arg;
+}
+
+struct destroy_ctx {
+	struct commit_ctx c;
+	uint64_t obj, memctl;
+	cat_write_fn fn;
+	void *arg;
+};
+
+static int cm_destroy_txn(struct cat_txn *txn, void *arg)
+{
+	struct destroy_ctx *d = arg;
+	int rc;
+
+	d->c.txn = txn;
+	d->c.nfreed = 0;
+	d->c.delta = 0;
+	if ((rc = pmap_delete_all(txn, d->obj, commit_drop, &d->c)) < 0)
+		return rc;
+	if (d->c.delta && (rc = commit_charge(txn, d->memctl, d->c.delta)) < 0)
+		return rc;
+	return d->fn ? d->fn(txn, d->arg) : 0;
+}
+
+int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn fn, void *arg)
+{
+	struct destroy_ctx d = { .c = { .s = s }, .obj = obj, .memctl = memctl, .fn = fn, .arg = arg };
+	struct mobj **all;
+	struct mobj *m = NULL;
+	size_t n;
+	int rc;
+
+	/* Nothing of obj may be half-way through a commit: wait for it to finish. */
+	for (;;) {
+		if ((rc = store_pending_objects(s, &all, &n)) < 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (all[i]->id == obj)
+				m = all[i];
+		free(all);
+		if (!m)
+			break;
+		pthread_rwlock_wrlock(&m->lock);
+		if (m->committing.n == 0)
+			break;
+		pthread_rwlock_unlock(&m->lock);
+		pthread_mutex_lock(&s->commit_lock);
+		while (s->committing)
+			pthread_cond_wait(&s->commit_cond, &s->commit_lock);
+		pthread_mutex_unlock(&s->commit_lock);
+		m = NULL;
+	}
+	/* What the object holds in every layer is what its control is charged for it. */
+	uint64_t layered = 0;
+	if (m)
+		rc = store_count_swap_locked(s, m, 0, UINT64_MAX - 1, &layered);
+	else
+		rc = store_count_pages(s, obj, UINT64_MAX - 1, NULL, NULL, &layered);
+	if (rc == 0)
+		rc = cat_write(s->cat, cm_destroy_txn, &d);
+	if (rc == 0) {
+		pthread_mutex_lock(&s->alloc_lock);
+		/* Pending frames were never committed: free now, like the committed ones. */
+		for (size_t j = 0; m && j < m->pending.n; j++)
+			if (m->pending.v[j].e.kind == PMAP_SWAP)
+				store_free_frames(s, m->pending.v[j].e.base, m->pending.v[j].e.npages);
+		for (size_t i = 0; i < d.c.nfreed; i++)
+			store_free_frames(s, d.c.freed[i].frame, d.c.freed[i].n);
+		if (layered)
+			memctl_uncharge(s->memctls, memctl, layered);
+		pthread_mutex_unlock(&s->alloc_lock);
+		if (m)
+			extent_mem_clear(&m->pending);
+	}
+	if (m)
+		pthread_rwlock_unlock(&m->lock);
+	free(d.c.freed);
+	return rc;
+}

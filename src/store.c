@@ -1,0 +1,470 @@
+/*
+ * store.c: opening a store, and the page path: page-out to fresh frames,
+ * page-in through the overlays to the catalogue.
+ *
+ * A page-in resolves each page through three layers, newest first: the
+ * object's pending overlay, its committing overlay, then the committed map
+ * in the catalogue; a hole in one layer means "ask the next". It holds the
+ * object's lock shared for the whole read, so a commit cannot free a frame
+ * under it. A page-out holds the lock exclusively: it charges the memory
+ * control for pages that gain swap contents, allocates fresh frames (growing
+ * a swap file when none is free), writes them, and records the new extents
+ * as pending; pending frames it replaces were never committed and go straight
+ * back to the allocator. This file must never write a frame that a committed
+ * or committing map points to.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include "log.h"
+#include "pagemap.h"
+#include "store_internal.h"
+
+
+/* ---- the object table ---- */
+
+static struct mobj *st_mobj(struct store *s, uint64_t id, uint64_t memctl)
+{
+	struct mobj *m;
+	size_t b;
+
+	pthread_mutex_lock(&s->table_lock);
+	if (s->nobjs >= s->nbuckets) { /* keep the load factor under one */
+		size_t nb = s->nbuckets ? s->nbuckets * 2 : 64;
+		struct mobj **nv = calloc(nb, sizeof(*nv));
+		if (nv) {
+			for (size_t i = 0; i < s->nbuckets; i++) {
+				while ((m = s->buckets[i])) {
+					s->buckets[i] = m->hnext;
+					m->hnext = nv[m->id % nb];
+					nv[m->id % nb] = m;
+				}
+			}
+			free(s->buckets);
+			s->buckets = nv;
+			s->nbuckets = nb;
+		}
+	}
+	if (!s->nbuckets) {
+		pthread_mutex_unlock(&s->table_lock);
+		return NULL;
+	}
+	b = id % s->nbuckets;
+	for (m = s->buckets[b]; m; m = m->hnext)
+		if (m->id == id)
+			break;
+	if (!m && (m = calloc(1, sizeof(*m)))) {
+		m->id = id;
+		m->memctl = memctl ? memctl : CAT_ROOT_ID;
+		pthread_rwlock_init(&m->lock, NULL);
+		extent_mem_init(&m->pending);
+		extent_mem_init(&m->committing);
+		m->hnext = s->buckets[b];
+		s->buckets[b] = m;
+		s->nobjs++;
+	}
+	pthread_mutex_unlock(&s->table_lock);
+	return m;
+}
+
+int store_pending_objects(struct store *s, struct mobj ***out, size_t *n)
+{
+	struct mobj **v;
+	size_t k = 0;
+
+	pthread_mutex_lock(&s->table_lock);
+	v = malloc((s->nobjs + 1) * sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&s->table_lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct mobj *m = s->buckets[i]; m; m = m->hnext)
+			v[k++] = m;
+	pthread_mutex_unlock(&s->table_lock);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* ---- frames ---- */
+
+static struct swap_space *st_space_of(struct store *s, uint64_t frame)
+{
+	for (unsigned i = 0; i < s->nspaces; i++) {
+		struct cat_swapfile *d = &s->spaces[i].desc;
+		if (frame >= d->first_frame && frame - d->first_frame < d->max_frames)
+			return &s->spaces[i];
+	}
+	return NULL;
+}
+
+void store_free_frames(struct store *s, uint64_t frame, uint64_t n)
+{
+	struct swap_space *sp = st_space_of(s, frame);
+	int rc = sp ? buddy_free(sp->buddy, frame, n) : -EINVAL;
+
+	if (rc < 0)
+		pfs_err("freeing frames %llu+%llu: %s (physmem state damaged)",
+			(unsigned long long)frame, (unsigned long long)n, strerror(-rc));
+}
+
+static uint64_t st_grown_total(const struct store *s)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < s->nspaces; i++)
+		t += s->spaces[i].grown_frames;
+	return t;
+}
+
+/* One run of up to want frames, growing a swap file if none is free. Under alloc_lock. */
+static int st_alloc_run(struct store *s, uint64_t want, uint64_t *frame, uint64_t *got)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		/* Highest priority first (spaces are kept sorted). */
+		for (unsigned i = 0; i < s->nspaces; i++) {
+			int rc = buddy_alloc(s->spaces[i].buddy, want, frame, got);
+			if (rc != -ENOSPC)
+				return rc;
+		}
+		if (pass)
+			break;
+		/* Nothing free: grow the first file with room, within the capacity. */
+		uint64_t room = s->capacity_frames > st_grown_total(s)
+					? s->capacity_frames - st_grown_total(s) : 0;
+		for (unsigned i = 0; i < s->nspaces && room; i++) {
+			struct swap_space *sp = &s->spaces[i];
+			uint64_t add = PFS_MIN(PFS_MIN(s->chunk_frames, room),
+					       sp->desc.max_frames - sp->grown_frames);
+			if (add == 0)
+				continue;
+			int rc = swap_grow(s->swap, sp->desc.index, sp->grown_frames + add);
+			if (rc == -ENOSPC)
+				continue;
+			if (rc < 0)
+				return rc;
+			uint64_t now = swap_file_frames(s->swap, sp->desc.index);
+			if (now <= sp->grown_frames)
+				continue;
+			if ((rc = buddy_free(sp->buddy, sp->desc.first_frame + sp->grown_frames,
+					     now - sp->grown_frames)) < 0)
+				return rc;
+			sp->grown_frames = now;
+			break;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* ---- layered lookup ---- */
+
+/*
+ * The contents of obj at page, clipped to [page, end): pending, then
+ * committing, then the catalogue. Called with m's lock held.
+ */
+static int st_resolve(struct mobj *m, struct cat_txn *txn, uint64_t page, uint64_t end,
+		      struct pmap_extent *out)
+{
+	struct extent_map pend = extent_mem_map(&m->pending);
+	struct extent_map comm = extent_mem_map(&m->committing);
+	struct pmap_extent x;
+	uint64_t lo = page, hi = end;
+	int rc;
+
+	if ((rc = extent_lookup(&pend, page, &x)) < 0)
+		return rc;
+	if (rc == 0) {
+		*out = extent_clip(&x, lo, hi);
+		return 0;
+	}
+	hi = PFS_MIN(hi, pmap_extent_end(&x));
+	if ((rc = extent_lookup(&comm, page, &x)) < 0)
+		return rc;
+	if (rc == 0) {
+		*out = extent_clip(&x, lo, hi);
+		return 0;
+	}
+	hi = PFS_MIN(hi, pmap_extent_end(&x));
+	if ((rc = pmap_lookup(txn, m->id, page, &x)) < 0)
+		return rc;
+	*out = extent_clip(&x, lo, hi);
+	return 0;
+}
+
+/* ---- page-in ---- */
+
+int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t npages, void *buf,
+		  store_file_fn file_fn, void *file_arg)
+{
+	struct store *s = io->s;
+	struct swap_io ios[STORE_IO_MAX_PAGES];
+	uint64_t iopage[STORE_IO_MAX_PAGES];
+	struct cat_txn *txn;
+	struct mobj *m;
+	unsigned nios = 0;
+	uint64_t end = first + npages;
+	int rc;
+
+	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
+		return -EINVAL;
+	if (!(m = st_mobj(s, obj, 0)))
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&m->lock);
+	if ((rc = cat_read_begin(s->cat, &txn)) < 0)
+		goto out_unlock;
+	for (uint64_t pos = first; pos < end;) {
+		struct pmap_extent x;
+		uint8_t *dst = (uint8_t *)buf + (pos - first) * PFS_PAGE_SIZE;
+
+		if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+			goto out_txn;
+		if (x.kind == PMAP_ZERO) {
+			memset(dst, 0, x.npages * PFS_PAGE_SIZE);
+		} else if (x.kind == PMAP_FILE) {
+			rc = file_fn ? file_fn(file_arg, x.base, (uint32_t)x.npages, dst) : -EIO;
+			if (rc < 0)
+				goto out_txn;
+		} else if (x.kind == PMAP_SWAP) {
+			/* O_DIRECT wants aligned memory: read into the arena at the same offset. */
+			ios[nios] = (struct swap_io){ .frame = x.base, .nframes = (uint32_t)x.npages,
+						      .buf = io->buf + (pos - first) * PFS_PAGE_SIZE,
+						      .sums = x.sums };
+			iopage[nios++] = pos;
+		} else {
+			rc = -EUCLEAN;
+			goto out_txn;
+		}
+		pos = pmap_extent_end(&x);
+	}
+	if (nios) {
+		rc = swap_read(io->ring, ios, nios);
+		for (unsigned i = 0; i < nios; i++) {
+			if (ios[i].csum_bad) {
+				atomic_fetch_add(&s->csum_errors, 1);
+				pfs_err("object %llu page %llu (frame %llu): checksum mismatch, "
+					"returning EIO", (unsigned long long)obj,
+					(unsigned long long)(iopage[i] + ios[i].bad_page),
+					(unsigned long long)(ios[i].frame + ios[i].bad_page));
+			} else if (ios[i].res < 0) {
+				atomic_fetch_add(&s->io_errors, 1);
+			} else if ((uint8_t *)buf != io->buf) {
+				memcpy((uint8_t *)buf + (iopage[i] - first) * PFS_PAGE_SIZE,
+				       ios[i].buf, (size_t)ios[i].nframes * PFS_PAGE_SIZE);
+			}
+		}
+	}
+	if (rc == 0) {
+		atomic_fetch_add(&s->page_ins, 1);
+		atomic_fetch_add(&s->pages_in, npages);
+	}
+out_txn:
+	cat_read_end(txn);
+out_unlock:
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+/* ---- page-out ---- */
+
+/* Pages of [first, end) by kind in every layer; m's lock held. */
+static int st_count_kinds(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			  uint64_t counts[PMAP_KIND_MAX + 1])
+{
+	struct cat_txn *txn;
+	int rc = cat_read_begin(s->cat, &txn);
+
+	memset(counts, 0, sizeof(uint64_t) * (PMAP_KIND_MAX + 1));
+	if (rc < 0)
+		return rc;
+	for (uint64_t pos = first; pos < end;) {
+		struct pmap_extent x;
+		if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+			break;
+		counts[x.kind] += x.npages;
+		pos = pmap_extent_end(&x);
+	}
+	cat_read_end(txn);
+	return rc;
+}
+
+int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			    uint64_t *nswap)
+{
+	uint64_t counts[PMAP_KIND_MAX + 1];
+	int rc = st_count_kinds(s, m, first, end, counts);
+
+	*nswap = counts[PMAP_SWAP];
+	return rc;
+}
+
+int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *zero,
+		      uint64_t *file, uint64_t *swap)
+{
+	uint64_t counts[PMAP_KIND_MAX + 1];
+	struct mobj *m = st_mobj(s, obj, 0);
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&m->lock);
+	rc = st_count_kinds(s, m, 0, npages, counts);
+	pthread_rwlock_unlock(&m->lock);
+	if (zero)
+		*zero = counts[PMAP_ZERO];
+	if (file)
+		*file = counts[PMAP_FILE];
+	if (swap)
+		*swap = counts[PMAP_SWAP];
+	return rc;
+}
+
+/* Frames dropped from a pending overlay were never committed: free them now. */
+static int st_drop_uncommitted(void *arg, const struct pmap_extent *piece)
+{
+	struct store *s = arg;
+
+	if (piece->kind == PMAP_SWAP) {
+		pthread_mutex_lock(&s->alloc_lock);
+		store_free_frames(s, piece->base, piece->npages);
+		pthread_mutex_unlock(&s->alloc_lock);
+	}
+	return 0;
+}
+
+struct st_runs {
+	uint64_t frame[STORE_IO_MAX_PAGES], n[STORE_IO_MAX_PAGES];
+	unsigned count;
+};
+
+static void st_undo(struct store *s, uint64_t memctl, uint64_t charged, const struct st_runs *r)
+{
+	pthread_mutex_lock(&s->alloc_lock);
+	for (unsigned i = 0; i < r->count; i++)
+		store_free_frames(s, r->frame[i], r->n[i]);
+	if (charged)
+		memctl_uncharge(s->memctls, memctl, charged);
+	pthread_mutex_unlock(&s->alloc_lock);
+}
+
+static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl, uint64_t first,
+			    uint32_t npages, const void *data)
+{
+	struct store *s = io->s;
+	struct st_runs runs = { .count = 0 };
+	struct swap_io ios[STORE_IO_MAX_PAGES];
+	uint8_t sums[STORE_IO_MAX_PAGES * 8];
+	uint64_t nswap, charge, charged = 0, done = 0;
+	int rc;
+
+	if ((rc = store_count_swap_locked(s, m, first, first + npages, &nswap)) < 0)
+		return rc;
+	charge = npages - nswap;
+	pthread_mutex_lock(&s->alloc_lock);
+	rc = charge ? memctl_charge(s->memctls, memctl, charge) : 0;
+	if (rc == 0)
+		charged = charge;
+	while (rc == 0 && done < npages) {
+		uint64_t f, got;
+		if ((rc = st_alloc_run(s, npages - done, &f, &got)) < 0)
+			break;
+		runs.frame[runs.count] = f;
+		runs.n[runs.count++] = got;
+		done += got;
+	}
+	pthread_mutex_unlock(&s->alloc_lock);
+	if (rc < 0) {
+		st_undo(s, memctl, charged, &runs);
+		return rc;
+	}
+
+	if ((const uint8_t *)data != io->buf)
+		memcpy(io->buf, data, (size_t)npages * PFS_PAGE_SIZE);
+	done = 0;
+	for (unsigned i = 0; i < runs.count; i++) {
+		ios[i] = (struct swap_io){ .frame = runs.frame[i], .nframes = (uint32_t)runs.n[i],
+					   .buf = io->buf + done * PFS_PAGE_SIZE,
+					   .sums_out = sums + done * 8 };
+		done += runs.n[i];
+	}
+	if ((rc = swap_write(io->ring, ios, runs.count)) < 0) {
+		atomic_fetch_add(&s->io_errors, 1);
+		st_undo(s, memctl, charge, &runs);
+		return rc;
+	}
+
+	struct extent_map pend = extent_mem_map(&m->pending);
+	done = 0;
+	for (unsigned i = 0; i < runs.count && rc == 0; i++) {
+		struct pmap_extent e = { first + done, runs.n[i], PMAP_SWAP, runs.frame[i],
+					 sums + done * 8 };
+		rc = extent_set(&pend, &e, st_drop_uncommitted, s);
+		done += runs.n[i];
+	}
+	if (rc < 0) /* out of memory half-way: the overlay still maps what it says */
+		return rc;
+	m->memctl = memctl;
+	atomic_fetch_add(&s->pending_pages, npages);
+	atomic_fetch_add(&s->page_outs, 1);
+	atomic_fetch_add(&s->pages_out, npages);
+	return 0;
+}
+
+int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t first,
+		   uint32_t npages, const void *data)
+{
+	struct store *s = io->s;
+	struct mobj *m;
+	int rc = -ENOSPC;
+
+	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
+		return -EINVAL;
+	if (!(m = st_mobj(s, obj, memctl)))
+		return -ENOMEM;
+	/*
+	 * Redirect-on-write needs a free frame even to overwrite a page; when
+	 * none is left, a commit frees the frames the pending pages replace.
+	 */
+	for (int attempt = 0; attempt < 2 && rc == -ENOSPC; attempt++) {
+		if (attempt && (rc = store_commit(s)) < 0)
+			return rc;
+		pthread_rwlock_wrlock(&m->lock);
+		rc = st_page_out_once(io, m, memctl, first, npages, data);
+		pthread_rwlock_unlock(&m->lock);
+	}
+	if (rc == 0 && atomic_load(&s->pending_pages) >= s->pending_max_pages)
+		rc = store_commit(s);
+	return rc;
+}
+
+int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t first,
+		    uint64_t npages, int kind, uint64_t base)
+{
+	struct pmap_extent e = { first, npages, (uint8_t)kind, base, NULL };
+	struct mobj *m;
+	uint64_t nswap = 0;
+	int rc;
+
+	if ((kind != PMAP_ZERO && kind != PMAP_FILE) || !extent_valid(&e))
+		return -EINVAL;
+	if (!(m = st_mobj(s, obj, memctl)))
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&m->lock);
+	if ((rc = store_count_swap_locked(s, m, first, first + npages, &nswap)) == 0) {
+		struct extent_map pend = extent_mem_map(&m->pending);
+		rc = extent_set(&pend, &e, st_drop_uncommitted, s);
+	}
+	if (rc == 0 && nswap) {
+		pthread_mutex_lock(&s->alloc_lock);
+		memctl_uncharge(s->memctls, memctl, nswap);
+		pthread_mutex_unlock(&s->alloc_lock);
+	}
+	if (rc == 0) {
+		m->memctl = memctl;
+		atomic_fetch_add(&s->pending_pages, 1);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}

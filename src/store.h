@@ -1,0 +1,149 @@
+/*
+ * store.h: a pagerfs store: catalogue + physmem + swap, with redirect-on-write
+ * page-outs and group commit. The layer the daemon's object code stands on.
+ *
+ * A page-out never overwrites a frame a committed page map points to: it
+ * writes fresh frames and records them as pending extents in the object's
+ * in-memory overlay, which page-ins consult before the catalogue. A commit
+ * makes all pending state durable in this order: fdatasync the swap files,
+ * then one LMDB write transaction applying every pending extent together with
+ * the frame reference counts, the free-frame map and memory-control charges
+ * it implies. Frames a commit frees become reusable only after it. So after a
+ * crash the store reopens exactly as of the last completed commit.
+ *
+ * Stages of a page's new contents (asserted in store.c and commit.c):
+ *   paging out  frames allocated and charged, write in flight (object locked)
+ *   pending     in the object's `pending` overlay; frames used in memory but
+ *               free in the catalogue
+ *   committing  moved to `committing` by a commit that has started; still
+ *               served from there until the LMDB transaction is durable
+ *   committed   in the catalogue; the overlay entry is gone
+ *
+ * Every function returns 0 (or a count) or a negative errno.
+ */
+#ifndef PAGERFS_STORE_H
+#define PAGERFS_STORE_H
+
+#include "base.h"
+#include "catalogue.h"
+
+struct store;
+struct store_io;
+struct pfs_faults;
+
+struct store_options {
+	uint64_t swap_max_bytes;    /* cap on the swap store; 0: the file system's free space */
+	uint64_t swap_chunk_bytes;  /* swap file growth step; 0: 64 MiB */
+	uint64_t pending_max_bytes; /* commit once this much is pending; 0: 64 MiB */
+	uint64_t cat_map_bytes;     /* initial LMDB map size; 0: the catalogue's default */
+	struct pfs_faults *faults;  /* test-only fault injection; NULL in production */
+};
+
+/*
+ * Open (creating if absent) the store in dir: dir/catalogue/ (LMDB) and
+ * dir/swap.N. -EAGAIN if another process has it open; -EUCLEAN if the swap
+ * files and the catalogue disagree (a swap file shorter than recorded).
+ */
+int store_open(const char *dir, const struct store_options *opt, struct store **out);
+/* Commit everything pending and close; returns the final commit's result. */
+int store_close(struct store *s);
+
+struct cat *store_cat(struct store *s);
+
+/* Per-thread I/O context (an io_uring ring and scratch); never shared. */
+int store_io_open(struct store *s, struct store_io **out);
+void store_io_close(struct store_io *io);
+/*
+ * The io's page-aligned arena of STORE_IO_MAX_PAGES pages (registered with
+ * io_uring). Page-ins into it and page-outs from it skip a copy; a page-in
+ * elsewhere still passes through it, so never page in into a buffer that
+ * holds data still to be paged out from it.
+ */
+void *store_io_buf(struct store_io *io);
+
+/* Most pages one page-in or page-out call moves (1 MiB, FUSE's largest request). */
+#define STORE_IO_MAX_PAGES 256
+
+/*
+ * Page out npages pages of data (page-aligned not required) to object obj at
+ * page first, charging memory control memctl for every page that did not
+ * already have swap contents. -ENOSPC when the control's quota or the swap
+ * store cannot take them (nothing changed then); -EIO on a write error.
+ */
+int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t first,
+		   uint32_t npages, const void *data);
+
+/* Fills FILE runs of a page-in: npages pages from backing page file_page into buf. */
+typedef int (*store_file_fn)(void *arg, uint64_t file_page, uint32_t npages, void *buf);
+
+/*
+ * Page in npages pages of obj from page first into buf: zero fill, the swap
+ * store (every page verified against its checksum: a mismatch is -EIO,
+ * logged with object, page and frame) or, for FILE runs, file_fn (-EIO when
+ * file_fn is NULL).
+ */
+int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t npages, void *buf,
+		  store_file_fn file_fn, void *file_arg);
+
+/*
+ * Replace [first, first + npages) of obj's map with ZERO or FILE contents
+ * (release, truncate), pending like a page-out: swap pages there are
+ * uncharged now and their frames freed by the next commit.
+ */
+int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t first,
+		    uint64_t npages, int kind, uint64_t base);
+
+/*
+ * Make everything paged out before the call durable. Concurrent callers share
+ * one commit (group commit). On failure nothing is lost: the pending state
+ * stays pending and the next commit tries again.
+ */
+int store_commit(struct store *s);
+
+/* Page counts by kind of [0, npages) of obj as a page-in would see them (all layers). */
+int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *zero,
+		      uint64_t *file, uint64_t *swap);
+
+/*
+ * A function every commit runs at the end of its LMDB transaction, to write
+ * metadata kept in memory (object sizes, times) atomically with the pages.
+ * Like every cat_write function it may run more than once per commit.
+ */
+void store_set_commit_hook(struct store *s, int (*fn)(struct cat_txn *txn, void *arg),
+			   void (*done)(void *arg, int rc), void *arg);
+
+/*
+ * Destroy obj's pages atomically with fn's catalogue changes (the object's
+ * record and name): one transaction drops its page map, dereferences and
+ * frees its frames, moves its charges; pending pages are discarded.
+ */
+int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn fn, void *arg);
+
+/* ---- memory controls (physmem), persisted as they change ---- */
+
+struct store_memctl_info {
+	bool has_quota;
+	uint64_t guarantee_frames, usage_frames, available_frames;
+};
+int store_memctl_add(struct store *s, uint64_t parent, uint64_t id);
+/* frames == 0 with clear: back to sharing. -ENOSPC if the parent cannot spare them. */
+int store_memctl_quota(struct store *s, uint64_t id, bool clear, uint64_t frames);
+/* Remove a control with nothing charged (its guarantee returns to the parent). */
+int store_memctl_remove(struct store *s, uint64_t id);
+int store_memctl_info(struct store *s, uint64_t id, struct store_memctl_info *out);
+/* Move n charged frames from one control to another (no limit check on the source). */
+int store_memctl_move(struct store *s, uint64_t from, uint64_t to, uint64_t n);
+
+/* Check physmem's invariants over the committed state (store.c comment). */
+int store_check(struct store *s, char *why, size_t why_len);
+
+struct store_stats {
+	uint64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
+	uint64_t pending_pages;           /* paged out, not yet committed */
+	uint64_t swap_frames, free_frames; /* grown swap space, and free within it */
+	uint64_t csum_errors, io_errors;
+	int64_t last_commit_ns;
+};
+void store_get_stats(struct store *s, struct store_stats *out);
+
+#endif /* PAGERFS_STORE_H */

@@ -1,0 +1,108 @@
+/*
+ * store_internal.h: what store.c (page path) and commit.c (group commit)
+ * share. Nothing outside those two files includes it.
+ *
+ * Lock order: a memory object's lock, then the store's alloc_lock; the table
+ * lock alone; commit_lock alone. A commit never holds alloc_lock while it
+ * takes an object's lock, and never holds an object's lock across the LMDB
+ * transaction or the swap sync.
+ */
+#ifndef PAGERFS_STORE_INTERNAL_H
+#define PAGERFS_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "extent.h"
+#include "physmem/buddy.h"
+#include "physmem/memctl.h"
+#include "store.h"
+#include "swap/swap.h"
+
+/* The runtime side of a memory object: its overlays and its lock. */
+struct mobj {
+	uint64_t id;
+	uint64_t memctl;              /* control charged for its pages */
+	pthread_rwlock_t lock;        /* page-ins shared; page-outs and commits exclusive */
+	struct extent_mem pending;    /* paged out since the last commit started */
+	struct extent_mem committing; /* being made durable by the commit under way */
+	struct mobj *hnext;
+};
+
+/* One swap file and the frames physmem hands out from it. */
+struct swap_space {
+	struct cat_swapfile desc;
+	struct buddy *buddy;
+	uint64_t grown_frames;     /* frames on disk now */
+	uint64_t committed_frames; /* frames the catalogue knows the file has */
+};
+
+struct store {
+	char *dir;
+	struct cat *cat;
+	struct swap_store *swap;
+	struct store_options opt;
+	uint64_t chunk_frames;
+	uint64_t pending_max_pages;
+
+	pthread_mutex_t alloc_lock; /* spaces, buddies, memctls */
+	struct swap_space spaces[SWAP_MAX_FILES];
+	unsigned nspaces;
+	uint64_t capacity_frames;
+	struct memctl_tree *memctls;
+
+	pthread_mutex_t table_lock;
+	struct mobj **buckets;
+	size_t nbuckets, nobjs;
+
+	pthread_mutex_t commit_lock;
+	pthread_cond_t commit_cond;
+	uint64_t sync_requests, synced_upto;
+	bool committing;
+	int last_commit_rc;
+	struct swap_ring *commit_ring; /* used by whoever runs the commit */
+	int (*commit_hook)(struct cat_txn *txn, void *arg);
+	void (*commit_done)(void *arg, int rc);
+	void *commit_hook_arg;
+
+	atomic_uint_fast64_t pending_pages;
+	atomic_uint_fast64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
+	atomic_uint_fast64_t csum_errors, io_errors;
+	atomic_int_fast64_t last_commit_ns;
+};
+
+struct store_io {
+	struct store *s;
+	struct swap_ring *ring;
+	uint8_t *buf; /* the ring's registered arena: STORE_IO_MAX_PAGES pages */
+};
+
+/* Every mobj of the store that has pending pages (referenced for the caller). */
+int store_pending_objects(struct store *s, struct mobj ***out, size_t *n);
+/* Frames freed by a transaction, applied to the allocators once it is durable. */
+struct frame_run {
+	uint64_t frame, n;
+};
+struct commit_ctx {
+	struct store *s;
+	struct mobj **objs;
+	size_t nobjs;
+	uint64_t grown[SWAP_MAX_FILES];
+	struct cat_txn *txn;
+	/* Outputs of a transaction function, reset on every replay. */
+	struct frame_run *freed;
+	size_t nfreed, capfreed;
+	int64_t delta; /* charge change of the object being applied */
+};
+/* extent_drop_fn for committed maps: dereference a SWAP piece's frames. */
+int commit_drop(void *ctx, const struct pmap_extent *piece);
+/* Add delta to a control's committed charge in txn. */
+int commit_charge(struct cat_txn *txn, uint64_t memctl, int64_t delta);
+
+/* Swap pages of [first, end) of m in every layer; m's lock held. */
+int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			    uint64_t *nswap);
+
+/* Return frames to the allocator (after a commit made them free). */
+void store_free_frames(struct store *s, uint64_t frame, uint64_t n);
+
+#endif /* PAGERFS_STORE_INTERNAL_H */
