@@ -373,3 +373,143 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 	free(d.c.freed);
 	return rc;
 }
+
+/* ---- clone: copy-on-write sharing in one transaction ---- */
+
+struct clone_piece {
+	struct pmap_extent e; /* shifted to dst; sums owned */
+};
+
+struct clone_ctx {
+	struct commit_ctx c;
+	uint64_t dst, dst_memctl;
+	struct clone_piece *v;
+	size_t n;
+};
+
+static int cm_clone_txn(struct cat_txn *txn, void *arg)
+{
+	struct clone_ctx *k = arg;
+	int rc;
+
+	k->c.txn = txn;
+	k->c.nfreed = 0;
+	k->c.delta = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		const struct pmap_extent *e = &k->v[i].e;
+		if ((rc = pmap_set(txn, k->dst, e, commit_drop, &k->c)) < 0)
+			return rc;
+		if (e->kind == PMAP_SWAP) {
+			k->c.delta += (int64_t)e->npages;
+			if ((rc = cm_ref(&k->c, e->base, e->npages)) < 0)
+				return rc;
+		}
+	}
+	return k->c.delta ? commit_charge(txn, k->dst_memctl, k->c.delta) : 0;
+}
+
+struct clone_collect {
+	struct clone_ctx *k;
+	int64_t shift;
+	uint64_t swap;
+};
+
+static int cm_clone_collect(const struct pmap_extent *piece, void *arg)
+{
+	struct clone_collect *cc = arg;
+	struct clone_ctx *k = cc->k;
+	struct clone_piece *nv = realloc(k->v, (k->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	k->v = nv;
+	k->v[k->n].e = *piece;
+	k->v[k->n].e.first = (uint64_t)((int64_t)piece->first + cc->shift);
+	if (piece->sums) {
+		uint8_t *sums = malloc((size_t)piece->npages * 8);
+		if (!sums)
+			return -ENOMEM;
+		memcpy(sums, piece->sums, (size_t)piece->npages * 8);
+		k->v[k->n].e.sums = sums;
+		cc->swap += piece->npages;
+	}
+	k->n++;
+	return 0;
+}
+
+/* Lock both objects with nothing pending or committing (committing first if needed). */
+static int cm_lock_quiet(struct store *s, struct mobj *a, struct mobj *b)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		struct mobj *first = a->id < b->id ? a : b, *second = a->id < b->id ? b : a;
+		pthread_rwlock_wrlock(&first->lock);
+		if (second != first)
+			pthread_rwlock_wrlock(&second->lock);
+		if (!a->pending.n && !a->committing.n && !b->pending.n && !b->committing.n)
+			return 0;
+		if (second != first)
+			pthread_rwlock_unlock(&second->lock);
+		pthread_rwlock_unlock(&first->lock);
+		int rc = store_commit(s);
+		if (rc < 0)
+			return rc;
+	}
+	return -EAGAIN; /* page-outs keep arriving faster than commits: let the caller retry */
+}
+
+int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl,
+		uint64_t src_first, uint64_t dst_first, uint64_t npages)
+{
+	struct clone_ctx k = { .c = { .s = s }, .dst = dst, .dst_memctl = dst_memctl };
+	struct clone_collect cc = { &k, (int64_t)dst_first - (int64_t)src_first, 0 };
+	struct mobj *ms, *md;
+	uint64_t dst_swap = 0, charged = 0, uncharged = 0;
+	struct cat_txn *txn;
+	int rc;
+
+	if (npages == 0 || pfs_range_overflows(src_first, npages) ||
+	    pfs_range_overflows(dst_first, npages))
+		return -EINVAL;
+	if (src == dst && src_first < dst_first + npages && dst_first < src_first + npages)
+		return -EINVAL;
+	if (!(ms = store_mobj_get(s, src)) || !(md = store_mobj_get(s, dst)))
+		return -ENOMEM;
+	if ((rc = cm_lock_quiet(s, ms, md)) < 0)
+		return rc;
+	/* Committed state only now: collect the source's runs (holes as zero). */
+	if ((rc = cat_read_begin(s->cat, &txn)) == 0) {
+		rc = pmap_foreach(txn, src, src_first, npages, false, cm_clone_collect, &cc);
+		if (rc == 0)
+			rc = store_count_swap_locked(s, md, dst_first, dst_first + npages, &dst_swap);
+		cat_read_end(txn);
+	}
+	if (rc == 0 && cc.swap > dst_swap) {
+		pthread_mutex_lock(&s->alloc_lock);
+		rc = memctl_charge(s->memctls, dst_memctl, cc.swap - dst_swap);
+		pthread_mutex_unlock(&s->alloc_lock);
+		if (rc == 0)
+			charged = cc.swap - dst_swap;
+	}
+	if (rc == 0)
+		rc = cat_write(s->cat, cm_clone_txn, &k);
+	pthread_mutex_lock(&s->alloc_lock);
+	if (rc == 0) {
+		for (size_t i = 0; i < k.c.nfreed; i++)
+			store_free_frames(s, k.c.freed[i].frame, k.c.freed[i].n);
+		if (dst_swap > cc.swap)
+			uncharged = dst_swap - cc.swap;
+		if (uncharged)
+			memctl_uncharge(s->memctls, dst_memctl, uncharged);
+	} else if (charged) {
+		memctl_uncharge(s->memctls, dst_memctl, charged);
+	}
+	pthread_mutex_unlock(&s->alloc_lock);
+	pthread_rwlock_unlock(&ms->lock);
+	if (md != ms)
+		pthread_rwlock_unlock(&md->lock);
+	for (size_t i = 0; i < k.n; i++)
+		free((void *)k.v[i].e.sums);
+	free(k.v);
+	free(k.c.freed);
+	return rc;
+}

@@ -70,6 +70,11 @@ static struct mobj *st_mobj(struct store *s, uint64_t id, uint64_t memctl)
 	return m;
 }
 
+struct mobj *store_mobj_get(struct store *s, uint64_t id)
+{
+	return st_mobj(s, id, 0);
+}
+
 int store_pending_objects(struct store *s, struct mobj ***out, size_t *n)
 {
 	struct mobj **v;
@@ -467,4 +472,44 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
+}
+
+/* ---- gather and scatter: page lists as runs ---- */
+
+/* How many entries from i on are consecutive pages (at most STORE_IO_MAX_PAGES). */
+static size_t st_run_len(const uint64_t *pages, size_t i, size_t n)
+{
+	size_t k = 1;
+
+	while (i + k < n && k < STORE_IO_MAX_PAGES && pages[i + k] == pages[i] + k)
+		k++;
+	return k;
+}
+
+int store_gather(struct store_io *io, uint64_t obj, const uint64_t *pages, size_t n, void *buf,
+		 store_file_fn file_fn, void *file_arg)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = st_run_len(pages, i, n);
+		int rc = store_page_in(io, obj, pages[i], (uint32_t)k,
+				       (uint8_t *)buf + i * PFS_PAGE_SIZE, file_fn, file_arg);
+		if (rc < 0)
+			return rc;
+		i += k;
+	}
+	return 0;
+}
+
+int store_scatter(struct store_io *io, uint64_t obj, uint64_t memctl, const uint64_t *pages,
+		  size_t n, const void *data)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = st_run_len(pages, i, n);
+		int rc = store_page_out(io, obj, memctl, pages[i], (uint32_t)k,
+					(const uint8_t *)data + i * PFS_PAGE_SIZE);
+		if (rc < 0)
+			return rc;
+		i += k;
+	}
+	return 0;
 }

@@ -119,6 +119,27 @@ void store_set_commit_hook(struct store *s, int (*fn)(struct cat_txn *txn, void 
  */
 int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn fn, void *arg);
 
+/* ---- container operations (Hurd-L4 physmem, SPIN copyOnWrite) ---- */
+
+/*
+ * Clone [src_first, src_first + npages) of src onto dst at dst_first,
+ * sharing swap frames copy-on-write (a later page-out to either side writes
+ * fresh frames and leaves the other intact); file and zero runs are copied
+ * as runs. Durable when it returns (it commits both objects first). Cost is
+ * proportional to the extents, not the pages. dst's control is charged for
+ * the swap pages it gains (-ENOSPC, nothing changed). -EINVAL for a range
+ * that overlaps itself (src == dst) or runs past 2^64.
+ */
+int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl,
+		uint64_t src_first, uint64_t dst_first, uint64_t npages);
+
+/* Page in the pages listed (any order, repeats allowed) into buf, page after page. */
+int store_gather(struct store_io *io, uint64_t obj, const uint64_t *pages, size_t n, void *buf,
+		 store_file_fn file_fn, void *file_arg);
+/* Page out data, page after page, to the pages listed (distinct). */
+int store_scatter(struct store_io *io, uint64_t obj, uint64_t memctl, const uint64_t *pages,
+		  size_t n, const void *data);
+
 /* ---- memory controls (physmem), persisted as they change ---- */
 
 struct store_memctl_info {

@@ -155,6 +155,57 @@ static int ck_memctl(const struct cat_memctl *m, void *arg)
 	return 0;
 }
 
+struct ck_mem {
+	struct ck *c;
+	struct store *s;
+};
+
+static int ck_memctl_mem(const struct cat_memctl *m, void *arg)
+{
+	struct ck_mem *km = arg;
+	struct memctl_info info;
+
+	if (memctl_get(km->s->memctls, m->id, &info) < 0)
+		return ck_fail(km->c, "memory control missing in memory:", m->id);
+	if (info.charged_frames != m->charged_frames)
+		return ck_fail(km->c, "in-memory charge differs from the catalogue for control", m->id);
+	if (info.has_quota != !!(m->flags & CAT_MC_QUOTA) ||
+	    (m->id != CAT_ROOT_ID && info.has_quota && info.guarantee_frames != m->guarantee_frames))
+		return ck_fail(km->c, "in-memory guarantee differs from the catalogue for control", m->id);
+	return 0;
+}
+
+/*
+ * With nothing pending, memory and catalogue must agree: the allocators'
+ * free frames are the free map plus swap grown since the last commit, and
+ * every control's charge is its recorded one.
+ */
+static int ck_memory(struct store *s, struct ck *c, uint64_t free_map_frames)
+{
+	struct ck_mem km = { c, s };
+	uint64_t buddy_free = 0, uncommitted = 0;
+	bool quiet;
+	int rc;
+
+	pthread_mutex_lock(&s->commit_lock);
+	quiet = !s->committing && atomic_load(&s->pending_pages) == 0;
+	pthread_mutex_unlock(&s->commit_lock);
+	if (!quiet)
+		return 0;
+	pthread_mutex_lock(&s->alloc_lock);
+	for (unsigned i = 0; i < s->nspaces; i++) {
+		buddy_free += buddy_free_frames(s->spaces[i].buddy);
+		uncommitted += s->spaces[i].grown_frames - s->spaces[i].committed_frames;
+	}
+	rc = memctl_check(s->memctls);
+	if (rc == 0 && buddy_free != free_map_frames + uncommitted)
+		rc = ck_fail(c, "allocators' free frames differ from the free map:", buddy_free);
+	if (rc == 0)
+		rc = cat_memctl_foreach(c->txn, ck_memctl_mem, &km);
+	pthread_mutex_unlock(&s->alloc_lock);
+	return rc;
+}
+
 int store_check(struct store *s, char *why, size_t why_len)
 {
 	struct ck *c = calloc(1, sizeof(*c));
@@ -214,7 +265,9 @@ int store_check(struct store *s, char *why, size_t why_len)
 			     recorded);
 		goto out_txn;
 	}
-	rc = cat_memctl_foreach(c->txn, ck_memctl, c);
+	if ((rc = cat_memctl_foreach(c->txn, ck_memctl, c)) != 0)
+		goto out_txn;
+	rc = ck_memory(s, c, f.frames);
 out_txn:
 	cat_read_end(c->txn);
 out:

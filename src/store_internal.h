@@ -76,6 +76,8 @@ struct store_io {
 	uint8_t *buf; /* the ring's registered arena: STORE_IO_MAX_PAGES pages */
 };
 
+/* The runtime object for id, created if absent (never freed before the store). */
+struct mobj *store_mobj_get(struct store *s, uint64_t id);
 /* Every mobj of the store that has pending pages (referenced for the caller). */
 int store_pending_objects(struct store *s, struct mobj ***out, size_t *n);
 /* Frames freed by a transaction, applied to the allocators once it is durable. */
