@@ -171,7 +171,7 @@ static int cm_apply(struct cat_txn *txn, void *arg)
 					return rc;
 			}
 		}
-		if (c->delta && (rc = commit_charge(txn, m->memctl, c->delta)) < 0)
+		if (c->delta && (rc = commit_charge(txn, c->memctls[i], c->delta)) < 0)
 			return rc;
 	}
 	return s->commit_hook ? s->commit_hook(txn, s->commit_hook_arg) : 0;
@@ -183,16 +183,15 @@ static void cm_restore(struct store *s, struct mobj *m)
 	struct extent_map comm = extent_mem_map(&m->committing);
 	int rc = 0;
 
+	/* Frames of the committing overlay that newer pages replace were never committed. */
 	for (size_t j = 0; j < m->pending.n && rc == 0; j++)
-		rc = extent_set(&comm, &m->pending.v[j].e, NULL, NULL);
+		rc = extent_set(&comm, &m->pending.v[j].e, store_drop_uncommitted, s);
 	if (rc < 0)
 		pfs_err("object %llu: cannot merge pending pages after a failed commit: %s",
 			(unsigned long long)m->id, strerror(-rc));
-	/* Frames of the committing overlay that the newer pages replace were never committed. */
 	extent_mem_clear(&m->pending);
 	m->pending = m->committing;
 	extent_mem_init(&m->committing);
-	(void)s;
 }
 
 static int cm_run(struct store *s)
@@ -203,9 +202,15 @@ static int cm_run(struct store *s)
 	uint64_t pages = 0;
 	int rc;
 
+	if ((rc = atomic_load(&s->sticky_error)))
+		return rc;
 	if ((rc = store_pending_objects(s, &all, &nall)) < 0)
 		return rc;
 	c.objs = all;
+	if (!(c.memctls = malloc((nall + 1) * sizeof(*c.memctls)))) {
+		free(all);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < nall; i++) {
 		struct mobj *m = all[i];
 		pthread_rwlock_wrlock(&m->lock);
@@ -213,6 +218,7 @@ static int cm_run(struct store *s)
 		if (m->pending.n) {
 			m->committing = m->pending;
 			extent_mem_init(&m->pending);
+			c.memctls[c.nobjs] = m->memctl;
 			c.objs[c.nobjs++] = m;
 		}
 		pthread_rwlock_unlock(&m->lock);
@@ -224,6 +230,18 @@ static int cm_run(struct store *s)
 	pthread_mutex_unlock(&s->alloc_lock);
 
 	rc = swap_sync(s->commit_ring);
+	if (rc < 0) {
+		/*
+		 * Linux reports a write-back error to one fsync only, so a retry
+		 * could succeed over frames that never reached the disk. Whether
+		 * the pending pages are durable is unknown: stop here (SQLite,
+		 * PostgreSQL do the same) rather than commit maps to them. A
+		 * restart recovers the last commit; nothing acknowledged is lost.
+		 */
+		atomic_store(&s->sticky_error, -EIO);
+		pfs_err("swap sync failed (%s): the store refuses further writes until restarted",
+			strerror(-rc));
+	}
 	if (rc == 0)
 		rc = cat_write(s->cat, cm_apply, &c);
 
@@ -255,6 +273,7 @@ static int cm_run(struct store *s)
 	if (s->commit_done)
 		s->commit_done(s->commit_hook_arg, rc);
 	free(c.freed);
+	free(c.memctls);
 	free(all);
 	return rc;
 }

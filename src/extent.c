@@ -115,13 +115,19 @@ static int ext_cut(struct extent_map *m, const struct pmap_extent *x, uint64_t a
 		if ((rc = drop(arg, &inside)) < 0)
 			return rc;
 	}
-	if ((rc = m->ops->del(m->store, o->first)) < 0)
-		return rc;
+	/*
+	 * The left part keeps the key: replace in place rather than delete and
+	 * re-insert (which makes LMDB free and allocate pages within one
+	 * transaction, growing the map for nothing).
+	 */
 	if (o->first < a) {
 		struct pmap_extent left = extent_clip(o, o->first, a);
-		if ((rc = ext_put(m, &left)) < 0)
-			return rc;
+		rc = m->ops->put(m->store, &left);
+	} else {
+		rc = m->ops->del(m->store, o->first);
 	}
+	if (rc < 0)
+		return rc;
 	if (pmap_extent_end(o) > b) {
 		struct pmap_extent right = extent_clip(o, b, pmap_extent_end(o));
 		if ((rc = ext_put(m, &right)) < 0)

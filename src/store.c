@@ -327,7 +327,7 @@ int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *
 }
 
 /* Frames dropped from a pending overlay were never committed: free them now. */
-static int st_drop_uncommitted(void *arg, const struct pmap_extent *piece)
+int store_drop_uncommitted(void *arg, const struct pmap_extent *piece)
 {
 	struct store *s = arg;
 
@@ -369,6 +369,8 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 	charge = npages - nswap;
 	pthread_mutex_lock(&s->alloc_lock);
 	rc = charge ? memctl_charge(s->memctls, memctl, charge) : 0;
+	if (rc == -ENOSPC)
+		rc = -EDQUOT; /* the control is full: a commit would not help */
 	if (rc == 0)
 		charged = charge;
 	while (rc == 0 && done < npages) {
@@ -405,7 +407,7 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 	for (unsigned i = 0; i < runs.count && rc == 0; i++) {
 		struct pmap_extent e = { first + done, runs.n[i], PMAP_SWAP, runs.frame[i],
 					 sums + done * 8 };
-		rc = extent_set(&pend, &e, st_drop_uncommitted, s);
+		rc = extent_set(&pend, &e, store_drop_uncommitted, s);
 		done += runs.n[i];
 	}
 	if (rc < 0) /* out of memory half-way: the overlay still maps what it says */
@@ -426,8 +428,11 @@ int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t 
 
 	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
 		return -EINVAL;
+	if ((rc = atomic_load(&s->sticky_error)))
+		return rc;
 	if (!(m = st_mobj(s, obj, memctl)))
 		return -ENOMEM;
+	rc = -ENOSPC;
 	/*
 	 * Redirect-on-write needs a free frame even to overwrite a page; when
 	 * none is left, a commit frees the frames the pending pages replace.
@@ -439,6 +444,8 @@ int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t 
 		rc = st_page_out_once(io, m, memctl, first, npages, data);
 		pthread_rwlock_unlock(&m->lock);
 	}
+	if (rc == -EDQUOT)
+		rc = -ENOSPC;
 	if (rc == 0 && atomic_load(&s->pending_pages) >= s->pending_max_pages)
 		rc = store_commit(s);
 	return rc;
@@ -459,7 +466,7 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
 	pthread_rwlock_wrlock(&m->lock);
 	if ((rc = store_count_swap_locked(s, m, first, first + npages, &nswap)) == 0) {
 		struct extent_map pend = extent_mem_map(&m->pending);
-		rc = extent_set(&pend, &e, st_drop_uncommitted, s);
+		rc = extent_set(&pend, &e, store_drop_uncommitted, s);
 	}
 	if (rc == 0 && nswap) {
 		pthread_mutex_lock(&s->alloc_lock);

@@ -162,6 +162,7 @@ struct store_stats {
 	uint64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
 	uint64_t pending_pages;           /* paged out, not yet committed */
 	uint64_t swap_frames, free_frames; /* grown swap space, and free within it */
+	uint64_t capacity_frames;          /* swap_max, or what the file system can hold */
 	uint64_t csum_errors, io_errors;
 	int64_t last_commit_ns;
 };

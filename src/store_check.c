@@ -229,7 +229,8 @@ int store_check(struct store *s, char *why, size_t why_len)
 			     c->swap_pages_all - c->swap_pages_by_object);
 		goto out_txn;
 	}
-	qsort(c->frames, c->n, sizeof(*c->frames), ck_cmp);
+	if (c->n)
+		qsort(c->frames, c->n, sizeof(*c->frames), ck_cmp);
 	for (size_t i = 0; i < c->n; i++) {
 		size_t j = i;
 		while (j + 1 < c->n && c->frames[j + 1] == c->frames[i])

@@ -65,6 +65,7 @@ struct store {
 	void *commit_hook_arg;
 
 	atomic_uint_fast64_t pending_pages;
+	atomic_int sticky_error; /* a failed swap sync: durability unknown, refuse to go on */
 	atomic_uint_fast64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
 	atomic_uint_fast64_t csum_errors, io_errors;
 	atomic_int_fast64_t last_commit_ns;
@@ -75,6 +76,18 @@ struct store_io {
 	struct swap_ring *ring;
 	uint8_t *buf; /* the ring's registered arena: STORE_IO_MAX_PAGES pages */
 };
+
+/*
+ * Frames the memory controls may hand out: the capacity less a reserve, since
+ * redirect-on-write needs fresh frames to overwrite a page whose old frame is
+ * freed only by the next commit. With the reserve, a full store can still
+ * overwrite what it holds (a page-out that finds no frame commits and retries).
+ */
+static inline uint64_t store_chargeable_frames(uint64_t capacity)
+{
+	uint64_t reserve = PFS_MIN((uint64_t)STORE_IO_MAX_PAGES, capacity / 8);
+	return capacity - reserve;
+}
 
 /* The runtime object for id, created if absent (never freed before the store). */
 struct mobj *store_mobj_get(struct store *s, uint64_t id);
@@ -87,6 +100,7 @@ struct frame_run {
 struct commit_ctx {
 	struct store *s;
 	struct mobj **objs;
+	uint64_t *memctls; /* each object's control, taken under its lock */
 	size_t nobjs;
 	uint64_t grown[SWAP_MAX_FILES];
 	struct cat_txn *txn;
@@ -100,6 +114,8 @@ int commit_drop(void *ctx, const struct pmap_extent *piece);
 /* Add delta to a control's committed charge in txn. */
 int commit_charge(struct cat_txn *txn, uint64_t memctl, int64_t delta);
 
+/* extent_drop_fn freeing SWAP pieces that were never committed (m's lock held). */
+int store_drop_uncommitted(void *store, const struct pmap_extent *piece);
 /* Swap pages of [first, end) of m in every layer; m's lock held. */
 int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
 			    uint64_t *nswap);

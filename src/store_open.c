@@ -211,7 +211,8 @@ static int so_load_memctls(struct store *s)
 			root_charged = c.v[i].charged_frames;
 		}
 	if (!have_root) {
-		struct cat_memctl root = { CAT_ROOT_ID, 0, CAT_MC_QUOTA, s->capacity_frames, 0 };
+		struct cat_memctl root = { CAT_ROOT_ID, 0, CAT_MC_QUOTA,
+					   store_chargeable_frames(s->capacity_frames), 0 };
 		if ((rc = cat_write(s->cat, so_put_root, &root)) < 0)
 			goto out;
 	}
@@ -237,7 +238,7 @@ static int so_load_memctls(struct store *s)
 			placed++;
 		}
 	}
-	rc = memctl_set_capacity(s->memctls, s->capacity_frames);
+	rc = memctl_set_capacity(s->memctls, store_chargeable_frames(s->capacity_frames));
 	if (rc == 0)
 		rc = memctl_check(s->memctls);
 	if (rc < 0)
@@ -392,6 +393,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->pages_out = atomic_load(&s->pages_out);
 	out->pending_pages = atomic_load(&s->pending_pages);
 	out->last_commit_ns = atomic_load(&s->last_commit_ns);
+	out->capacity_frames = s->capacity_frames;
 	swap_get_stats(s->swap, &ss);
 	out->csum_errors = ss.csum_errors;
 	out->io_errors = atomic_load(&s->io_errors);
