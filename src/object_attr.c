@@ -1,0 +1,518 @@
+/*
+ * object_attr.c: an object's attributes: setattr (resize is Sprite's brk),
+ * the user.pagerfs.* extended attributes of INTERFACE.md, fallocate, statfs.
+ *
+ * Every setter validates completely before it changes anything, so a bad
+ * value (EINVAL) or a refused change (EPERM, EBUSY) leaves the object
+ * exactly as it was. Type and backing may change only while the object has
+ * no paged-out data, and only by its owner (or root).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "extent.h"
+#include "object_internal.h"
+#include "size.h"
+
+#define XATTR_PREFIX "user.pagerfs."
+
+static const char *const seg_names[] = {
+	[CAT_SEG_HEAP] = "heap", [CAT_SEG_CODE] = "code",
+	[CAT_SEG_STACK] = "stack", [CAT_SEG_SHARED] = "shared",
+};
+
+static bool oa_owner(const struct obj_cred *cred, const struct cat_object *rec)
+{
+	return cred->uid == 0 || cred->uid == rec->uid;
+}
+
+static int64_t oa_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Zero the bytes of page `page` from byte `from` on (a truncate inside a page). */
+static int oa_zero_tail(struct objects *o, const struct cat_object *rec, uint64_t size)
+{
+	uint64_t page = size / PFS_PAGE_SIZE, from = size % PFS_PAGE_SIZE;
+	uint64_t swap = 0;
+	struct store_io *io;
+	int rc;
+
+	if (from == 0)
+		return 0;
+	if ((rc = store_count_pages(o->s, rec->id, page + 1, NULL, NULL, &swap)) < 0)
+		return rc;
+	if ((rc = store_io_open(o->s, &io)) < 0)
+		return rc;
+	uint8_t *arena = store_io_buf(io);
+	rc = store_page_in(io, rec->id, page, 1, arena, NULL, NULL);
+	if (rc == -EIO) /* a FILE page: materialise it from the zero-filled tail below */
+		memset(arena, 0, PFS_PAGE_SIZE);
+	if (rc == 0 || rc == -EIO) {
+		memset(arena + from, 0, PFS_PAGE_SIZE - from);
+		rc = store_page_out(io, rec->id, rec->memctl, page, 1, arena);
+	}
+	store_io_close(io);
+	return rc;
+}
+
+static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size)
+{
+	uint64_t old = rec->size_bytes;
+	int rc;
+
+	if (rec->segtype == CAT_SEG_CODE && !(rec->flags & CAT_F_DEBUG))
+		return -EROFS;
+	if (size > ((uint64_t)1 << 52))
+		return -EFBIG;
+	if (rec->segtype == CAT_SEG_SHARED) {
+		struct oinfo *oi = ob_find_open(o, rec->id);
+		if (!oi || oi->backing_fd < 0)
+			return -EBUSY; /* a shared object resizes its file only while open */
+		if (ftruncate(oi->backing_fd, (off_t)(rec->backing.offset_bytes + size)) < 0)
+			return pfs_neg_errno();
+		rec->backing.len_bytes = size;
+	}
+	if (size < old) {
+		uint64_t keep = pfs_bytes_to_pages(size);
+		rc = store_set_range(o->s, rec->id, rec->memctl, keep, UINT64_MAX - 1 - keep,
+				     PMAP_ZERO, 0);
+		if (rc == 0 && rec->segtype != CAT_SEG_SHARED)
+			rc = oa_zero_tail(o, rec, size);
+		/* Shrinking must not come back after a crash: make it durable now. */
+		if (rc == 0)
+			rc = store_commit(o->s);
+		if (rc < 0)
+			return rc;
+		ob_invalidate(o, rec->id, size, old - size);
+	}
+	rec->size_bytes = size;
+	return 0;
+}
+
+int obj_setattr(struct objects *o, uint64_t id, unsigned to_set, const struct obj_attr *a,
+		const struct obj_cred *cred, struct obj_attr *out)
+{
+	struct cat_object rec;
+	int rc = ob_get_record(o, id, &rec);
+	int64_t now = oa_now_ns();
+
+	if (rc < 0)
+		return rc;
+	if ((to_set & OBJ_SET_SIZE) && rec.kind == CAT_KIND_DIR)
+		return -EISDIR;
+	if ((to_set & OBJ_SET_SIZE) && (rc = oa_resize(o, &rec, a->size_bytes)) < 0)
+		return rc;
+	if (to_set & OBJ_SET_MODE)
+		rec.mode = (rec.mode & S_IFMT) | (a->mode & 07777);
+	if (to_set & OBJ_SET_UID)
+		rec.uid = a->uid;
+	if (to_set & OBJ_SET_GID)
+		rec.gid = a->gid;
+	if (to_set & OBJ_SET_ATIME)
+		rec.atime_ns = a->atime_ns;
+	if (to_set & OBJ_SET_MTIME)
+		rec.mtime_ns = a->mtime_ns;
+	else if (to_set & OBJ_SET_SIZE)
+		rec.mtime_ns = now;
+	rec.ctime_ns = now;
+	if ((rc = ob_put_record(o, &rec)) < 0)
+		return rc;
+	ob_attr_from(o, &rec, out);
+	return 0;
+}
+
+/* ---- extended attributes ---- */
+
+enum oa_name { OA_TYPE, OA_BACKING, OA_FLAGS, OA_MAXSIZE, OA_PAGES, OA_ID, OA_QUOTA, OA_USAGE, OA_NONE };
+
+static enum oa_name oa_parse_name(const char *name)
+{
+	static const char *const names[] = { "type", "backing", "flags", "maxsize",
+					     "pages", "id", "quota", "usage" };
+
+	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) == 0)
+		name += strlen(XATTR_PREFIX);
+	for (size_t i = 0; i < PFS_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (enum oa_name)i;
+	return OA_NONE;
+}
+
+static bool oa_applies(enum oa_name n, const struct cat_object *rec)
+{
+	if (rec->kind == CAT_KIND_DIR)
+		return n == OA_QUOTA || n == OA_USAGE || n == OA_ID;
+	if (n == OA_QUOTA || n == OA_USAGE)
+		return false;
+	return n != OA_MAXSIZE || rec->segtype == CAT_SEG_STACK;
+}
+
+static ssize_t oa_reply(const char *val, char *buf, size_t cap)
+{
+	size_t n = strlen(val);
+
+	if (cap == 0)
+		return (ssize_t)n; /* the caller asks for the size */
+	if (n > cap)
+		return -ERANGE;
+	memcpy(buf, val, n);
+	return (ssize_t)n;
+}
+
+ssize_t obj_getxattr(struct objects *o, uint64_t id, const char *name, char *buf, size_t cap)
+{
+	enum oa_name n = oa_parse_name(name);
+	struct cat_object rec;
+	char val[CAT_PATH_MAX + 64];
+	int rc;
+
+	if (n == OA_NONE)
+		return -ENODATA;
+	if ((rc = ob_get_record(o, id, &rec)) < 0)
+		return rc;
+	if (!oa_applies(n, &rec))
+		return -ENODATA;
+	switch (n) {
+	case OA_TYPE:
+		snprintf(val, sizeof(val), "%s", seg_names[rec.segtype]);
+		break;
+	case OA_BACKING:
+		if (!(rec.flags & CAT_F_BACKING))
+			return -ENODATA;
+		snprintf(val, sizeof(val), "%s:%" PRIu64 ":%" PRIu64, rec.backing.path,
+			 rec.backing.offset_bytes, rec.backing.len_bytes);
+		break;
+	case OA_FLAGS: {
+		static const struct { uint32_t f; const char *s; } fl[] = {
+			{ CAT_F_PERSIST, "persist" }, { CAT_F_DEBUG, "debug" },
+			{ CAT_F_DEAD, "dead" }, { CAT_F_CACHED, "cached" },
+		};
+		val[0] = '\0';
+		for (size_t i = 0; i < PFS_ARRAY_SIZE(fl); i++)
+			if (rec.flags & fl[i].f) {
+				if (val[0])
+					strcat(val, ",");
+				strcat(val, fl[i].s);
+			}
+		break;
+	}
+	case OA_MAXSIZE:
+		snprintf(val, sizeof(val), "%" PRIu64, rec.maxsize_bytes);
+		break;
+	case OA_PAGES: {
+		uint64_t z = 0, f = 0, s = 0;
+		if ((rc = store_count_pages(o->s, id, pfs_bytes_to_pages(rec.size_bytes), &z, &f, &s)) < 0)
+			return rc;
+		snprintf(val, sizeof(val), "zero=%" PRIu64 " file=%" PRIu64 " swap=%" PRIu64, z, f, s);
+		break;
+	}
+	case OA_ID:
+		snprintf(val, sizeof(val), "%" PRIu64, rec.id);
+		break;
+	case OA_QUOTA:
+	case OA_USAGE: {
+		struct store_memctl_info mi;
+		if ((rc = store_memctl_info(o->s, id, &mi)) < 0)
+			return rc;
+		if (n == OA_QUOTA && !mi.has_quota)
+			return -ENODATA;
+		snprintf(val, sizeof(val), "%" PRIu64,
+			 (n == OA_QUOTA ? mi.guarantee_frames : mi.usage_frames) * PFS_PAGE_SIZE);
+		break;
+	}
+	case OA_NONE:
+		return -ENODATA;
+	}
+	return oa_reply(val, buf, cap);
+}
+
+ssize_t obj_listxattr(struct objects *o, uint64_t id, char *buf, size_t cap)
+{
+	static const char *const names[] = { "type", "backing", "flags", "maxsize",
+					     "pages", "id", "quota", "usage" };
+	struct cat_object rec;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ob_get_record(o, id, &rec)) < 0)
+		return rc;
+	for (size_t i = 0; i < PFS_ARRAY_SIZE(names); i++) {
+		enum oa_name n = (enum oa_name)i;
+		char full[64];
+		if (!oa_applies(n, &rec) || (n == OA_BACKING && !(rec.flags & CAT_F_BACKING)))
+			continue;
+		if (n == OA_QUOTA) {
+			struct store_memctl_info mi;
+			if (store_memctl_info(o->s, id, &mi) < 0 || !mi.has_quota)
+				continue;
+		}
+		int w = snprintf(full, sizeof(full), XATTR_PREFIX "%s", names[i]);
+		if (cap) {
+			if (len + (size_t)w + 1 > cap)
+				return -ERANGE;
+			memcpy(buf + len, full, (size_t)w + 1);
+		}
+		len += (size_t)w + 1;
+	}
+	return (ssize_t)len;
+}
+
+/* A value as a NUL-terminated string; xattr values are bytes, often with a trailing newline. */
+static int oa_value(const char *value, size_t len, char *out, size_t cap)
+{
+	while (len && (value[len - 1] == '\n' || value[len - 1] == '\0'))
+		len--;
+	if (len == 0 || len >= cap || memchr(value, '\0', len))
+		return -EINVAL;
+	memcpy(out, value, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* PATH[:OFFSET[:LENGTH]] -> an open, checked backing file. */
+static int oa_set_backing(struct objects *o, struct cat_object *rec, const char *v,
+			  const struct obj_cred *cred)
+{
+	char path[CAT_PATH_MAX];
+	uint64_t off = 0, len = UINT64_MAX;
+	struct stat st;
+	char *colon;
+	int fd, rc;
+
+	if (v[0] != '/' || strlen(v) >= sizeof(path))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s", v);
+	if ((colon = strchr(path, ':'))) {
+		char *second;
+		*colon++ = '\0';
+		if ((second = strchr(colon, ':'))) {
+			*second++ = '\0';
+			if ((rc = size_parse(second, &len)) < 0 || len == 0)
+				return -EINVAL;
+		}
+		if ((rc = size_parse(colon, &off)) < 0)
+			return -EINVAL;
+	}
+	if (off % PFS_PAGE_SIZE)
+		return -EINVAL; /* pages map whole backing pages */
+	fd = ob_open_as(cred, path, rec->segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
+	if (fd == -EISDIR)
+		return -EINVAL;
+	if (fd < 0)
+		return fd;
+	rc = fstat(fd, &st) < 0 ? pfs_neg_errno() : 0;
+	close(fd);
+	if (rc < 0)
+		return rc;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (off > (uint64_t)st.st_size)
+		return -EINVAL;
+	if (len == UINT64_MAX)
+		len = (uint64_t)st.st_size - off;
+	if (off + len > (uint64_t)st.st_size && rec->segtype != CAT_SEG_SHARED)
+		return -EINVAL;
+	rec->flags |= CAT_F_BACKING;
+	snprintf(rec->backing.path, sizeof(rec->backing.path), "%s", path);
+	rec->backing.dev = st.st_dev;
+	rec->backing.ino = st.st_ino;
+	rec->backing.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	rec->backing.offset_bytes = off;
+	rec->backing.len_bytes = len;
+	if (rec->segtype != CAT_SEG_STACK)
+		rec->size_bytes = len;
+	return 0;
+}
+
+static int oa_parse_flags(const char *v, uint32_t *flags)
+{
+	char buf[128], *save = NULL;
+	uint32_t f = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "persist") == 0)
+			f |= CAT_F_PERSIST;
+		else if (strcmp(t, "debug") == 0)
+			f |= CAT_F_DEBUG;
+		else
+			return -EINVAL; /* dead and cached are the daemon's to set */
+	}
+	*flags = f;
+	return 0;
+}
+
+int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *value,
+		 size_t len, const struct obj_cred *cred)
+{
+	enum oa_name n = oa_parse_name(name);
+	struct cat_object rec, old;
+	char v[CAT_PATH_MAX + 64];
+	uint64_t bytes, swap = 0;
+	int rc;
+
+	if (n == OA_NONE)
+		return -ENOTSUP;
+	if ((rc = ob_get_record(o, id, &rec)) < 0)
+		return rc;
+	if (!oa_applies(n, &rec))
+		return n == OA_MAXSIZE || n == OA_QUOTA || n == OA_USAGE ? -EINVAL : -ENOTSUP;
+	if (n == OA_PAGES || n == OA_ID || n == OA_USAGE)
+		return -EPERM; /* read-only */
+	if ((rc = oa_value(value, len, v, sizeof(v))) < 0)
+		return rc;
+	if (!oa_owner(cred, &rec))
+		return -EPERM;
+	old = rec;
+	if (n == OA_QUOTA) {
+		if ((rc = size_parse(v, &bytes)) < 0)
+			return -EINVAL;
+		return store_memctl_quota(o->s, id, false, bytes / PFS_PAGE_SIZE);
+	}
+	if (n == OA_TYPE || n == OA_BACKING) {
+		if ((rc = store_count_pages(o->s, id, UINT64_MAX - 1, NULL, NULL, &swap)) < 0)
+			return rc;
+		if (swap)
+			return -EBUSY;
+		if (ob_find_open(o, id))
+			return -EBUSY; /* its users map the old contents */
+	}
+	switch (n) {
+	case OA_TYPE: {
+		size_t t;
+		for (t = 0; t < PFS_ARRAY_SIZE(seg_names); t++)
+			if (strcmp(v, seg_names[t]) == 0)
+				break;
+		if (t == PFS_ARRAY_SIZE(seg_names))
+			return -EINVAL;
+		rec.segtype = (uint8_t)t;
+		rec.flags = (rec.flags | CAT_F_TYPED) & ~(CAT_F_PERSIST | CAT_F_DEAD | CAT_F_CACHED);
+		if (t == CAT_SEG_STACK) {
+			rec.size_bytes = rec.maxsize_bytes;
+			rec.low_water_page = pfs_bytes_to_pages(rec.size_bytes);
+		}
+		break;
+	}
+	case OA_BACKING:
+		if ((rc = oa_set_backing(o, &rec, v, cred)) < 0)
+			return rc;
+		break;
+	case OA_FLAGS: {
+		uint32_t f;
+		if ((rc = oa_parse_flags(v, &f)) < 0)
+			return rc;
+		rec.flags = (rec.flags & ~(CAT_F_PERSIST | CAT_F_DEBUG)) | f;
+		break;
+	}
+	case OA_MAXSIZE:
+		if ((rc = size_parse(v, &bytes)) < 0 || bytes % PFS_PAGE_SIZE || bytes > ((uint64_t)1 << 52))
+			return -EINVAL;
+		rec.maxsize_bytes = bytes;
+		rec.size_bytes = bytes;
+		rec.low_water_page = pfs_bytes_to_pages(bytes);
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	rec.ctime_ns = oa_now_ns();
+	if ((rc = ob_put_record(o, &rec)) < 0)
+		return rc;
+	if ((n == OA_TYPE || n == OA_BACKING) && (rc = ob_reset_image(o, &rec)) < 0) {
+		ob_put_record(o, &old);
+		return rc;
+	}
+	if (n == OA_TYPE || n == OA_BACKING)
+		ob_invalidate(o, id, 0, 0);
+	return 0;
+}
+
+int obj_removexattr(struct objects *o, uint64_t id, const char *name, const struct obj_cred *cred)
+{
+	enum oa_name n = oa_parse_name(name);
+	struct cat_object rec;
+	int rc;
+
+	if (n == OA_NONE)
+		return -ENODATA;
+	if ((rc = ob_get_record(o, id, &rec)) < 0)
+		return rc;
+	if (!oa_applies(n, &rec))
+		return -ENODATA;
+	if (!oa_owner(cred, &rec))
+		return -EPERM;
+	if (n == OA_QUOTA) {
+		struct store_memctl_info mi;
+		if ((rc = store_memctl_info(o->s, id, &mi)) < 0)
+			return rc;
+		return mi.has_quota ? store_memctl_quota(o->s, id, true, 0) : -ENODATA;
+	}
+	return -EPERM; /* the other attributes always have a value */
+}
+
+/* ---- fallocate, statfs ---- */
+
+int obj_fallocate(struct objects *o, uint64_t handle, int mode, uint64_t off, uint64_t len)
+{
+	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
+	struct cat_object rec;
+	int rc;
+
+	if (len == 0 || pfs_range_overflows(off, len))
+		return -EINVAL;
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP; /* reservation (mode 0) is not built yet */
+	if ((rc = ob_get_record(o, h->oi->id, &rec)) < 0)
+		return rc;
+	if (rec.segtype == CAT_SEG_CODE && !(rec.flags & CAT_F_DEBUG))
+		return -EROFS;
+	/* Whole pages go back to their initial contents; partial ones are zeroed (like tmpfs). */
+	uint64_t first = pfs_bytes_to_pages(off), end = (off + len) / PFS_PAGE_SIZE;
+	if (first < end) {
+		uint64_t file_pages = (rec.flags & CAT_F_BACKING) ? pfs_bytes_to_pages(rec.backing.len_bytes) : 0;
+		rc = store_set_range(o->s, rec.id, rec.memctl, first, end - first, PMAP_ZERO, 0);
+		if (rc == 0 && first < file_pages)
+			rc = store_set_range(o->s, rec.id, rec.memctl, first,
+					     PFS_MIN(end, file_pages) - first, PMAP_FILE, first);
+		if (rc < 0)
+			return rc;
+	}
+	ob_invalidate(o, rec.id, off, len);
+	return 0;
+}
+
+int obj_statfs(struct objects *o, struct statvfs *out)
+{
+	struct store_memctl_info root;
+	struct store_stats st;
+	struct cat_txn *txn;
+	uint64_t nobj = 0;
+	int rc;
+
+	if ((rc = store_memctl_info(o->s, CAT_ROOT_ID, &root)) < 0)
+		return rc;
+	store_get_stats(o->s, &st);
+	if ((rc = cat_read_begin(o->cat, &txn)) < 0)
+		return rc;
+	cat_count(txn, CAT_T_OBJECTS, &nobj);
+	cat_read_end(txn);
+	memset(out, 0, sizeof(*out));
+	out->f_bsize = out->f_frsize = PFS_PAGE_SIZE;
+	/* Like ext4's reserved blocks: the redirect-on-write reserve is size, not free space. */
+	out->f_blocks = st.capacity_frames;
+	out->f_bfree = out->f_bavail = root.available_frames;
+	out->f_files = nobj + (1u << 20);
+	out->f_ffree = out->f_favail = 1u << 20;
+	out->f_namemax = CAT_NAME_MAX;
+	return 0;
+}

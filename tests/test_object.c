@@ -1,0 +1,568 @@
+/*
+ * Description: memory objects without FUSE: namespace, page path, segment
+ * types and their last-close lifecycles, user.pagerfs.* attributes, quotas,
+ * resize and release, persistence across a reopen.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "object.h"
+#include "store.h"
+#include "testutil.h"
+
+struct fixture {
+	char *dir, *scratch;
+	struct store *s;
+	struct objects *o;
+	struct store_io *io;
+	struct obj_cred cred;
+};
+
+static void fx_open(struct fixture *fx, uint64_t swap_max)
+{
+	struct store_options opt = { .swap_chunk_bytes = 1 << 20, .swap_max_bytes = swap_max };
+	assert_int_equal(store_open(fx->dir, &opt, &fx->s), 0);
+	assert_int_equal(objects_open(fx->s, &fx->o), 0);
+	assert_int_equal(store_io_open(fx->s, &fx->io), 0);
+}
+
+static void fx_close(struct fixture *fx)
+{
+	store_io_close(fx->io);
+	objects_close(fx->o);
+	assert_int_equal(store_close(fx->s), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	fx->dir = tu_tmpdir("obj");
+	fx->scratch = tu_tmpdir("objfiles");
+	fx->cred = (struct obj_cred){ .uid = 0, .gid = 0, .pid = getpid() };
+	fx_open(fx, 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	fx_close(fx);
+	tu_rmtree(fx->dir);
+	tu_rmtree(fx->scratch);
+	free(fx->dir);
+	free(fx->scratch);
+	free(fx);
+	return 0;
+}
+
+static uint64_t mkfile(struct fixture *fx, uint64_t parent, const char *name)
+{
+	struct obj_attr a;
+	assert_int_equal(obj_create(fx->o, parent, name, 0644, &fx->cred, &a), 0);
+	return a.id;
+}
+
+static uint64_t openh(struct fixture *fx, uint64_t id, int flags)
+{
+	uint64_t h;
+	assert_int_equal(obj_open(fx->o, id, flags, &fx->cred, &h), 0);
+	return h;
+}
+
+static void fill(uint8_t *buf, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 31 + seed + i / 4096);
+}
+
+static void setx(struct fixture *fx, uint64_t id, const char *name, const char *v, int want)
+{
+	assert_int_equal(obj_setxattr(fx->o, id, name, v, strlen(v), &fx->cred), want);
+}
+
+static void getx(struct fixture *fx, uint64_t id, const char *name, const char *want)
+{
+	char buf[512];
+	ssize_t n = obj_getxattr(fx->o, id, name, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* A backing file of n pages whose page i is filled with byte 'A' + i. */
+static char *make_backing(struct fixture *fx, const char *name, int npages)
+{
+	char *path = malloc(512);
+	uint8_t page[4096];
+	snprintf(path, 512, "%s/%s", fx->scratch, name);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	for (int i = 0; i < npages; i++) {
+		memset(page, 'A' + i, sizeof(page));
+		assert_int_equal(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
+	}
+	close(fd);
+	return path;
+}
+
+/* ---- namespace ---- */
+
+static void created_object_is_a_persistent_heap(void **state)
+{
+	struct fixture *fx = *state;
+	struct obj_attr a;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "a");
+
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "a", &a), 0);
+	assert_int_equal(a.id, id);
+	assert_int_equal(a.size_bytes, 0);
+	assert_true(S_ISREG(a.mode));
+	getx(fx, id, "user.pagerfs.type", "heap");
+	getx(fx, id, "user.pagerfs.flags", "persist");
+	assert_int_equal(obj_create(fx->o, CAT_ROOT_ID, "a", 0644, &fx->cred, &a), -EEXIST);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "missing", &a), -ENOENT);
+}
+
+static void directories_list_and_refuse_removal_while_full(void **state)
+{
+	struct fixture *fx = *state;
+	struct obj_attr d;
+
+	assert_int_equal(obj_mkdir(fx->o, CAT_ROOT_ID, "d", 0755, &fx->cred, &d), 0);
+	assert_true(S_ISDIR(d.mode));
+	mkfile(fx, d.id, "inside");
+	assert_int_equal(obj_rmdir(fx->o, CAT_ROOT_ID, "d"), -ENOTEMPTY);
+	assert_int_equal(obj_unlink(fx->o, CAT_ROOT_ID, "d"), -EISDIR);
+	assert_int_equal(obj_unlink(fx->o, d.id, "inside"), 0);
+	assert_int_equal(obj_rmdir(fx->o, CAT_ROOT_ID, "d"), 0);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "d", &d), -ENOENT);
+}
+
+static int count_entry(const char *name, const struct obj_attr *a, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void rename_moves_and_replaces(void **state)
+{
+	struct fixture *fx = *state;
+	struct obj_attr a, d;
+	uint64_t x = mkfile(fx, CAT_ROOT_ID, "x");
+	int n = 0;
+
+	mkfile(fx, CAT_ROOT_ID, "y");
+	assert_int_equal(obj_rename(fx->o, CAT_ROOT_ID, "x", CAT_ROOT_ID, "y", RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(obj_rename(fx->o, CAT_ROOT_ID, "x", CAT_ROOT_ID, "y", 0), 0);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "y", &a), 0);
+	assert_int_equal(a.id, x);
+	assert_int_equal(obj_readdir(fx->o, CAT_ROOT_ID, NULL, count_entry, &n), 0);
+	assert_int_equal(n, 1);
+	/* An empty object may move to another directory (memory control). */
+	assert_int_equal(obj_mkdir(fx->o, CAT_ROOT_ID, "d", 0755, &fx->cred, &d), 0);
+	assert_int_equal(obj_rename(fx->o, CAT_ROOT_ID, "y", d.id, "z", 0), 0);
+	assert_int_equal(obj_lookup(fx->o, d.id, "z", &a), 0);
+}
+
+static void object_with_swap_pages_does_not_cross_controls(void **state)
+{
+	struct fixture *fx = *state;
+	struct obj_attr d;
+	uint8_t buf[4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "x"), h = openh(fx, id, O_RDWR);
+
+	fill(buf, sizeof(buf), 1);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_release(fx->o, h), 0);
+	assert_int_equal(obj_mkdir(fx->o, CAT_ROOT_ID, "d", 0755, &fx->cred, &d), 0);
+	assert_int_equal(obj_rename(fx->o, CAT_ROOT_ID, "x", d.id, "x", 0), -EXDEV);
+}
+
+/* ---- page path ---- */
+
+static void write_read_and_persist_across_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t buf[3 * 4096 + 100], back[sizeof(buf)];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "p"), h = openh(fx, id, O_RDWR);
+	struct obj_attr a;
+
+	fill(buf, sizeof(buf), 7);
+	/* Unaligned offset: partial first and last pages. */
+	assert_int_equal(obj_write(fx->o, fx->io, h, 1000, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_read(fx->o, fx->io, h, 1000, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(buf, back, sizeof(buf));
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 1000, back), 1000);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(obj_fsync(fx->o, h), 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	fx_close(fx);
+	fx_open(fx, 0);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "p", &a), 0);
+	assert_int_equal(a.size_bytes, 1000 + sizeof(buf));
+	assert_true(a.blocks_512 >= 4 * 8);
+	h = openh(fx, a.id, O_RDONLY);
+	memset(back, 0, sizeof(back));
+	assert_int_equal(obj_read(fx->o, fx->io, h, 1000, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(buf, back, sizeof(buf));
+	/* Reads stop at the end of the object. */
+	assert_int_equal(obj_read(fx->o, fx->io, h, a.size_bytes - 10, 100, back), 10);
+	assert_int_equal(obj_read(fx->o, fx->io, h, a.size_bytes, 100, back), 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
+static void size_grown_by_writes_survives_without_release(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t buf[4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "g"), h = openh(fx, id, O_RDWR);
+	struct obj_attr a;
+
+	fill(buf, sizeof(buf), 3);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 8192, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_fsync(fx->o, h), 0); /* the size travels with the commit */
+	assert_int_equal(obj_getattr(fx->o, id, &a), 0);
+	assert_int_equal(a.size_bytes, 12288);
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
+static void truncate_shrinks_zeroes_the_tail_and_frees(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t buf[8 * 4096], back[8 * 4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "t"), h = openh(fx, id, O_RDWR);
+	struct obj_attr a = { .size_bytes = 5000 }, out;
+
+	fill(buf, sizeof(buf), 9);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_SIZE, &a, &fx->cred, &out), 0);
+	assert_int_equal(out.size_bytes, 5000);
+	getx(fx, id, "user.pagerfs.pages", "zero=0 file=0 swap=2");
+	a.size_bytes = 3 * 4096; /* grow again: the cut bytes must not come back */
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_SIZE, &a, &fx->cred, &out), 0);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 3 * 4096, back), 3 * 4096);
+	assert_memory_equal(buf, back, 5000);
+	for (int i = 5000; i < 3 * 4096; i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
+static void punch_hole_releases_to_initial_contents(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t buf[4 * 4096], back[4 * 4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "h"), h = openh(fx, id, O_RDWR);
+
+	fill(buf, sizeof(buf), 5);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_fallocate(fx->o, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 8192), 0);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(buf, back, 4096);
+	for (int i = 4096; i < 3 * 4096; i++)
+		assert_int_equal(back[i], 0);
+	assert_memory_equal(buf + 3 * 4096, back + 3 * 4096, 4096);
+	getx(fx, id, "user.pagerfs.pages", "zero=2 file=0 swap=2");
+	assert_int_equal(obj_fallocate(fx->o, h, 0, 0, 4096), -EOPNOTSUPP);
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
+static void unlinked_open_object_lives_until_release(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t buf[4096], back[4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "u"), h = openh(fx, id, O_RDWR);
+	struct obj_attr a;
+	char why[256];
+
+	fill(buf, sizeof(buf), 2);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(obj_unlink(fx->o, CAT_ROOT_ID, "u"), 0);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "u", &a), -ENOENT);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(buf, back, sizeof(buf));
+	assert_int_equal(obj_release(fx->o, h), 0);
+	assert_int_equal(obj_getattr(fx->o, id, &a), -ENOENT);
+	assert_int_equal(store_commit(fx->s), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+}
+
+/* ---- segment types ---- */
+
+static void heap_with_backing_reverts_at_last_close(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "heap.img", 2);
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "heap");
+	uint8_t back[3 * 4096], buf[4096];
+	struct obj_attr a;
+
+	setx(fx, id, "user.pagerfs.type", "heap", 0);
+	setx(fx, id, "user.pagerfs.backing", bpath, 0);
+	getx(fx, id, "user.pagerfs.flags", "");
+	assert_int_equal(obj_getattr(fx->o, id, &a), 0);
+	assert_int_equal(a.size_bytes, 8192);
+	a.size_bytes = 3 * 4096; /* brk: the data segment grows with zeros */
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_SIZE, &a, &fx->cred, &a), 0);
+	uint64_t h = openh(fx, id, O_RDWR);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_int_equal(back[0], 'A');
+	assert_int_equal(back[4096], 'B');
+	assert_int_equal(back[8192], 0);
+	memset(buf, 'z', sizeof(buf));
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), 4096);
+	getx(fx, id, "user.pagerfs.pages", "zero=1 file=1 swap=1");
+	/* Type and backing are fixed while paged-out data exists. */
+	setx(fx, id, "user.pagerfs.type", "stack", -EBUSY);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	getx(fx, id, "user.pagerfs.flags", "cached");
+	getx(fx, id, "user.pagerfs.pages", "zero=1 file=2 swap=0");
+	h = openh(fx, id, O_RDONLY);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'A'); /* the initial image again */
+	assert_int_equal(obj_release(fx->o, h), 0);
+	free(bpath);
+}
+
+static void code_is_read_only_and_debug_reverts(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "text", 3);
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "code"), h;
+	uint8_t back[4096], buf[4096];
+
+	setx(fx, id, "user.pagerfs.type", "code", 0);
+	setx(fx, id, "user.pagerfs.backing", bpath, 0);
+	uint64_t dummy;
+	assert_int_equal(obj_open(fx->o, id, O_RDWR, &fx->cred, &dummy), -EROFS);
+	h = openh(fx, id, O_RDONLY);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 8192, 4096, back), 4096);
+	assert_int_equal(back[0], 'C');
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, 1, "x"), -EROFS);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	getx(fx, id, "user.pagerfs.flags", "cached");
+
+	setx(fx, id, "user.pagerfs.flags", "debug", 0);
+	h = openh(fx, id, O_RDWR);
+	memset(buf, 'q', sizeof(buf));
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'q'); /* a private copy */
+	assert_int_equal(obj_release(fx->o, h), 0);
+	h = openh(fx, id, O_RDONLY);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'A'); /* the file never changed, the copy is gone */
+	assert_int_equal(obj_release(fx->o, h), 0);
+	int fd = open(bpath, O_RDONLY);
+	assert_int_equal(read(fd, back, 1), 1);
+	assert_int_equal(back[0], 'A');
+	close(fd);
+	free(bpath);
+}
+
+static void stack_dies_at_last_close_unless_persistent(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "stack"), h;
+	uint8_t buf[4096], back[4096];
+	struct obj_attr a;
+
+	setx(fx, id, "user.pagerfs.maxsize", "64K", -EINVAL); /* only stacks have one */
+	setx(fx, id, "user.pagerfs.type", "stack", 0);
+	setx(fx, id, "user.pagerfs.maxsize", "64K", 0);
+	setx(fx, id, "user.pagerfs.maxsize", "12345", -EINVAL);
+	assert_int_equal(obj_getattr(fx->o, id, &a), 0);
+	assert_int_equal(a.size_bytes, 65536);
+	h = openh(fx, id, O_RDWR);
+	memset(buf, 's', sizeof(buf));
+	assert_int_equal(obj_write(fx->o, fx->io, h, 60 * 1024, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	getx(fx, id, "user.pagerfs.flags", "dead");
+	getx(fx, id, "user.pagerfs.pages", "zero=16 file=0 swap=0");
+	h = openh(fx, id, O_RDWR);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 60 * 1024, 4096, back), 4096);
+	assert_int_equal(back[0], 0);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 60 * 1024, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_release(fx->o, h), 0);
+
+	setx(fx, id, "user.pagerfs.flags", "persist", 0);
+	h = openh(fx, id, O_RDWR);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 60 * 1024, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	getx(fx, id, "user.pagerfs.pages", "zero=15 file=0 swap=1");
+}
+
+static void shared_object_writes_reach_the_backing_file(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "shared.dat", 2);
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "shared"), h;
+	uint8_t buf[4096], back[4096];
+
+	setx(fx, id, "user.pagerfs.type", "shared", 0);
+	setx(fx, id, "user.pagerfs.backing", bpath, 0);
+	h = openh(fx, id, O_RDWR);
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(obj_write(fx->o, fx->io, h, 4096, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	int fd = open(bpath, O_RDONLY);
+	assert_int_equal(pread(fd, back, 4096, 4096), 4096);
+	assert_int_equal(back[0], 'w');
+	close(fd);
+	getx(fx, id, "user.pagerfs.pages", "zero=0 file=2 swap=0");
+	free(bpath);
+}
+
+/* ---- attributes ---- */
+
+static void bad_attribute_values_change_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "v");
+	char dir[512];
+
+	setx(fx, id, "user.pagerfs.type", "bogus", -EINVAL);
+	setx(fx, id, "user.pagerfs.flags", "persist,dead", -EINVAL);
+	setx(fx, id, "user.pagerfs.backing", "/no/such/file", -ENOENT);
+	snprintf(dir, sizeof(dir), "%s", fx->scratch);
+	setx(fx, id, "user.pagerfs.backing", dir, -EINVAL);
+	setx(fx, id, "user.pagerfs.backing", "relative/path", -EINVAL);
+	setx(fx, id, "user.pagerfs.pages", "zero=1", -EPERM);
+	setx(fx, id, "user.pagerfs.id", "7", -EPERM);
+	setx(fx, id, "user.pagerfs.nonsense", "1", -ENOTSUP);
+	getx(fx, id, "user.pagerfs.type", "heap");
+	getx(fx, id, "user.pagerfs.flags", "persist");
+	char buf[8];
+	assert_int_equal(obj_getxattr(fx->o, id, "user.pagerfs.backing", buf, sizeof(buf)), -ENODATA);
+	assert_int_equal(obj_getxattr(fx->o, id, "user.pagerfs.type", buf, 2), -ERANGE);
+	assert_int_equal(obj_getxattr(fx->o, id, "user.pagerfs.type", NULL, 0), 4);
+}
+
+static void type_changes_need_ownership(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "owned");
+	struct obj_cred other = { .uid = 1234, .gid = 1234, .pid = getpid() };
+
+	assert_int_equal(obj_setxattr(fx->o, id, "user.pagerfs.type", "stack", 5, &other), -EPERM);
+	getx(fx, id, "user.pagerfs.type", "heap");
+}
+
+static void backing_is_opened_with_the_callers_identity(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "secret", 1);
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "peek");
+	struct obj_cred other = { .uid = 1234, .gid = 1234, .pid = getpid() };
+	struct obj_attr a = { .uid = 1234, .gid = 1234 };
+
+	chmod(bpath, 0600); /* root's only */
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_UID | OBJ_SET_GID, &a, &fx->cred, &a), 0);
+	assert_int_equal(obj_setxattr(fx->o, id, "user.pagerfs.backing", bpath, strlen(bpath), &other),
+			 -EACCES);
+	/* Root may set it, but the unprivileged user still cannot open through it. */
+	setx(fx, id, "user.pagerfs.backing", bpath, 0);
+	uint64_t h;
+	assert_int_equal(obj_open(fx->o, id, O_RDONLY, &other, &h), -EACCES);
+	free(bpath);
+}
+
+static void listxattr_names_what_applies(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "l");
+	char buf[512];
+	ssize_t n = obj_listxattr(fx->o, id, buf, sizeof(buf));
+
+	assert_true(n > 0);
+	assert_non_null(memmem(buf, (size_t)n, "user.pagerfs.type", 18));
+	assert_non_null(memmem(buf, (size_t)n, "user.pagerfs.pages", 19));
+	assert_null(memmem(buf, (size_t)n, "user.pagerfs.maxsize", 21));
+	assert_null(memmem(buf, (size_t)n, "user.pagerfs.quota", 19));
+	assert_int_equal(obj_listxattr(fx->o, id, NULL, 0), n);
+}
+
+static void quota_limits_page_outs_and_removal_gives_it_back(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t buf[16 * 4096];
+	struct obj_attr d;
+	char why[256];
+
+	fx_close(fx);
+	tu_rmtree(fx->dir);
+	fx_open(fx, 4 << 20); /* 1024 frames */
+	assert_int_equal(obj_mkdir(fx->o, CAT_ROOT_ID, "q", 0755, &fx->cred, &d), 0);
+	setx(fx, d.id, "user.pagerfs.quota", "5G", -ENOSPC);
+	setx(fx, d.id, "user.pagerfs.quota", "32K", 0);
+	getx(fx, d.id, "user.pagerfs.quota", "32768");
+	uint64_t id = mkfile(fx, d.id, "obj"), h = openh(fx, id, O_RDWR);
+	fill(buf, sizeof(buf), 4);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, 8 * 4096, buf), 8 * 4096);
+	assert_int_equal(obj_write(fx->o, fx->io, h, 8 * 4096, 4096, buf), -ENOSPC);
+	/* Overwriting what is stored needs no new charge. */
+	assert_int_equal(obj_write(fx->o, fx->io, h, 0, 8 * 4096, buf + 4096), 8 * 4096);
+	getx(fx, d.id, "user.pagerfs.usage", "32768");
+	assert_int_equal(obj_fsync(fx->o, h), 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	assert_int_equal(obj_removexattr(fx->o, d.id, "user.pagerfs.quota", &fx->cred), 0);
+	char v[8];
+	assert_int_equal(obj_getxattr(fx->o, d.id, "user.pagerfs.quota", v, sizeof(v)), -ENODATA);
+	assert_int_equal(obj_unlink(fx->o, d.id, "obj"), 0);
+	assert_int_equal(obj_rmdir(fx->o, CAT_ROOT_ID, "q"), 0);
+	assert_int_equal(store_commit(fx->s), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+}
+
+static void statfs_reports_capacity(void **state)
+{
+	struct fixture *fx = *state;
+	struct statvfs st;
+
+	fx_close(fx);
+	tu_rmtree(fx->dir);
+	fx_open(fx, 8 << 20);
+	assert_int_equal(obj_statfs(fx->o, &st), 0);
+	assert_int_equal(st.f_bsize, 4096);
+	assert_int_equal(st.f_blocks, 2048);
+	/* 256 frames stay back so a full store can still overwrite (redirect-on-write). */
+	assert_int_equal(st.f_bfree, 2048 - 256);
+	assert_int_equal(st.f_namemax, 255);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(created_object_is_a_persistent_heap),
+		T(directories_list_and_refuse_removal_while_full),
+		T(rename_moves_and_replaces),
+		T(object_with_swap_pages_does_not_cross_controls),
+		T(write_read_and_persist_across_reopen),
+		T(size_grown_by_writes_survives_without_release),
+		T(truncate_shrinks_zeroes_the_tail_and_frees),
+		T(punch_hole_releases_to_initial_contents),
+		T(unlinked_open_object_lives_until_release),
+		T(heap_with_backing_reverts_at_last_close),
+		T(code_is_read_only_and_debug_reverts),
+		T(stack_dies_at_last_close_unless_persistent),
+		T(shared_object_writes_reach_the_backing_file),
+		T(bad_attribute_values_change_nothing),
+		T(type_changes_need_ownership),
+		T(backing_is_opened_with_the_callers_identity),
+		T(listxattr_names_what_applies),
+		T(quota_limits_page_outs_and_removal_gives_it_back),
+		T(statfs_reports_capacity),
+	};
+	return cmocka_run_group_tests_name("object", tests, NULL, NULL);
+}
