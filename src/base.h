@@ -27,6 +27,12 @@
 #define pfs_likely(x)   __builtin_expect(!!(x), 1)
 #define pfs_unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Page indexes run from 0 to 2^64 - 2 (a range's end must fit in 64 bits), so
+ * "every page of an object" is a count of 2^64 - 1 pages from page 0.
+ */
+#define PFS_ALL_PAGES UINT64_MAX
+
 /* Pages needed to hold len_bytes bytes. */
 static inline uint64_t pfs_bytes_to_pages(uint64_t len_bytes)
 {

@@ -368,9 +368,9 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 	/* What the object holds in every layer is what its control is charged for it. */
 	uint64_t layered = 0;
 	if (m)
-		rc = store_count_swap_locked(s, m, 0, UINT64_MAX - 1, &layered);
+		rc = store_count_swap_locked(s, m, 0, PFS_ALL_PAGES, &layered);
 	else
-		rc = store_count_pages(s, obj, UINT64_MAX - 1, NULL, NULL, &layered);
+		rc = store_count_pages(s, obj, PFS_ALL_PAGES, NULL, NULL, &layered);
 	if (rc == 0)
 		rc = cat_write(s->cat, cm_destroy_txn, &d);
 	if (rc == 0) {
@@ -429,7 +429,7 @@ static int cm_clone_txn(struct cat_txn *txn, void *arg)
 
 struct clone_collect {
 	struct clone_ctx *k;
-	int64_t shift;
+	uint64_t src_first, dst_first;
 	uint64_t swap;
 };
 
@@ -443,7 +443,8 @@ static int cm_clone_collect(const struct pmap_extent *piece, void *arg)
 		return -ENOMEM;
 	k->v = nv;
 	k->v[k->n].e = *piece;
-	k->v[k->n].e.first = (uint64_t)((int64_t)piece->first + cc->shift);
+	/* Unsigned: wraps correctly for ranges 2^63 or more apart. */
+	k->v[k->n].e.first = piece->first - cc->src_first + cc->dst_first;
 	if (piece->sums) {
 		uint8_t *sums = malloc((size_t)piece->npages * 8);
 		if (!sums)
@@ -480,7 +481,7 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 		uint64_t src_first, uint64_t dst_first, uint64_t npages)
 {
 	struct clone_ctx k = { .c = { .s = s }, .dst = dst, .dst_memctl = dst_memctl };
-	struct clone_collect cc = { &k, (int64_t)dst_first - (int64_t)src_first, 0 };
+	struct clone_collect cc = { &k, src_first, dst_first, 0 };
 	struct mobj *ms, *md;
 	uint64_t dst_swap = 0, charged = 0, uncharged = 0;
 	struct cat_txn *txn;

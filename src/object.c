@@ -305,7 +305,7 @@ int ob_reset_image(struct objects *o, const struct cat_object *rec)
 
 	if (rec->flags & CAT_F_BACKING)
 		file_pages = pfs_bytes_to_pages(rec->backing.len_bytes);
-	rc = store_set_range(o->s, rec->id, rec->memctl, 0, UINT64_MAX - 1, PMAP_ZERO, 0);
+	rc = store_set_range(o->s, rec->id, rec->memctl, 0, PFS_ALL_PAGES, PMAP_ZERO, 0);
 	if (rc == 0 && file_pages)
 		rc = store_set_range(o->s, rec->id, rec->memctl, 0, file_pages, PMAP_FILE, 0);
 	return rc;
@@ -354,7 +354,7 @@ static int ob_terminate(struct objects *o, struct oinfo *oi)
 			rc = cat_write(o->cat, ob_put_txn, r);
 		}
 	} else if (r->segtype == CAT_SEG_STACK) {
-		rc = store_set_range(o->s, r->id, r->memctl, 0, UINT64_MAX - 1, PMAP_ZERO, 0);
+		rc = store_set_range(o->s, r->id, r->memctl, 0, PFS_ALL_PAGES, PMAP_ZERO, 0);
 		if (rc == 0) {
 			r->flags |= CAT_F_DEAD;
 			r->low_water_page = pfs_bytes_to_pages(r->size_bytes);

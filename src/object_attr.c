@@ -83,7 +83,7 @@ static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size)
 	}
 	if (size < old) {
 		uint64_t keep = pfs_bytes_to_pages(size);
-		rc = store_set_range(o->s, rec->id, rec->memctl, keep, UINT64_MAX - 1 - keep,
+		rc = store_set_range(o->s, rec->id, rec->memctl, keep, UINT64_MAX - keep,
 				     PMAP_ZERO, 0);
 		if (rc == 0 && rec->segtype != CAT_SEG_SHARED)
 			rc = oa_zero_tail(o, rec, size);
@@ -381,7 +381,7 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		return store_memctl_quota(o->s, id, false, bytes / PFS_PAGE_SIZE);
 	}
 	if (n == OA_TYPE || n == OA_BACKING) {
-		if ((rc = store_count_pages(o->s, id, UINT64_MAX - 1, NULL, NULL, &swap)) < 0)
+		if ((rc = store_count_pages(o->s, id, PFS_ALL_PAGES, NULL, NULL, &swap)) < 0)
 			return rc;
 		if (swap)
 			return -EBUSY;

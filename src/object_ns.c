@@ -262,11 +262,11 @@ int obj_rename(struct objects *o, uint64_t parent, const char *name, uint64_t ne
 		uint64_t swap = 0;
 		if (a.kind == CAT_KIND_DIR || ((flags & RENAME_EXCHANGE) && t.kind == CAT_KIND_DIR))
 			return -EXDEV;
-		if (store_count_pages(o->s, a.id, UINT64_MAX - 1, NULL, NULL, &swap) < 0 || swap ||
+		if (store_count_pages(o->s, a.id, PFS_ALL_PAGES, NULL, NULL, &swap) < 0 || swap ||
 		    ob_find_open(o, a.id))
 			return -EXDEV;
 		if (flags & RENAME_EXCHANGE) {
-			if (store_count_pages(o->s, t.id, UINT64_MAX - 1, NULL, NULL, &swap) < 0 ||
+			if (store_count_pages(o->s, t.id, PFS_ALL_PAGES, NULL, NULL, &swap) < 0 ||
 			    swap || ob_find_open(o, t.id))
 				return -EXDEV;
 		}

@@ -151,7 +151,9 @@ static int st_alloc_run(struct store *s, uint64_t want, uint64_t *frame, uint64_
 				continue;
 			if (rc < 0)
 				return rc;
-			uint64_t now = swap_file_frames(s->swap, sp->desc.index);
+			/* The file grows in whole chunks; the allocator never past the capacity. */
+			uint64_t now = PFS_MIN(swap_file_frames(s->swap, sp->desc.index),
+					       sp->grown_frames + add);
 			if (now <= sp->grown_frames)
 				continue;
 			if ((rc = buddy_free(sp->buddy, sp->desc.first_frame + sp->grown_frames,

@@ -71,7 +71,7 @@ static int ck_object(const struct cat_object *o, void *arg)
 	struct ck *c = arg;
 
 	c->cur_memctl = o->memctl;
-	return pmap_foreach(c->txn, o->id, 0, UINT64_MAX - 1, true, ck_piece, c);
+	return pmap_foreach(c->txn, o->id, 0, PFS_ALL_PAGES, true, ck_piece, c);
 }
 
 static int ck_extent_raw(const void *k, size_t klen, const void *v, size_t vlen, void *arg)

@@ -23,8 +23,12 @@ static int sm_write(struct cat_txn *txn, void *arg)
 	struct cat_memctl m;
 	int rc = cat_memctl_get(txn, p->id, &m);
 
-	if (p->remove)
-		return rc < 0 ? rc : cat_memctl_del(txn, p->id);
+	if (p->remove) {
+		if (rc < 0)
+			return rc;
+		/* Committed pages still charged (a release not yet committed): not yet. */
+		return m.charged_frames ? -EBUSY : cat_memctl_del(txn, p->id);
+	}
 	if (rc == -ENOENT)
 		m = (struct cat_memctl){ .id = p->id, .parent = p->parent };
 	else if (rc < 0)

@@ -133,9 +133,6 @@ static int so_load_spaces(struct store *s)
 		}
 		if (rc == 0)
 			rc = buddy_create(sp->desc.first_frame, sp->desc.max_frames, &sp->buddy);
-		if (rc == 0 && sp->grown_frames > recorded)
-			rc = buddy_free(sp->buddy, sp->desc.first_frame + recorded,
-					sp->grown_frames - recorded);
 	}
 	if (rc == 0) {
 		struct pmap_cat pc;
@@ -144,6 +141,32 @@ static int so_load_spaces(struct store *s)
 	}
 	cat_read_end(txn);
 	return rc;
+}
+
+/*
+ * Swap grown after the last commit is free (no committed map can use it), up
+ * to the capacity: a file grows in whole chunks, so it may hold more frames
+ * than swap_max allows, and those stay unused.
+ */
+static int so_free_growth(struct store *s)
+{
+	uint64_t committed = 0, room;
+
+	for (unsigned i = 0; i < s->nspaces; i++)
+		committed += s->spaces[i].committed_frames;
+	room = s->capacity_frames > committed ? s->capacity_frames - committed : 0;
+	for (unsigned i = 0; i < s->nspaces; i++) {
+		struct swap_space *sp = &s->spaces[i];
+		uint64_t extra = PFS_MIN(sp->grown_frames - sp->committed_frames, room);
+		int rc;
+
+		sp->grown_frames = sp->committed_frames + extra;
+		if (extra && (rc = buddy_free(sp->buddy, sp->desc.first_frame + sp->committed_frames,
+					      extra)) < 0)
+			return rc;
+		room -= extra;
+	}
+	return 0;
 }
 
 /* Capacity: swap_max, or what the store's file system could still hold. */
@@ -292,7 +315,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	if ((rc = so_load_spaces(s)) < 0)
 		goto fail;
 	s->capacity_frames = so_capacity(s);
-	if ((rc = so_load_memctls(s)) < 0)
+	if ((rc = so_free_growth(s)) < 0 || (rc = so_load_memctls(s)) < 0)
 		goto fail;
 	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0)
 		goto fail;
