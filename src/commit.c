@@ -255,6 +255,16 @@ static int cm_run(struct store *s)
 		pthread_rwlock_unlock(&m->lock);
 	}
 	if (rc == 0) {
+		/*
+		 * Give the space of large freed runs back to the file system
+		 * (they are free since this commit); small ones are soon reused.
+		 * Discarding before the allocators see them keeps a new write
+		 * from racing the hole punch.
+		 */
+		for (size_t i = 0; i < c.nfreed; i++)
+			if (c.freed[i].n >= STORE_DISCARD_MIN_FRAMES &&
+			    swap_discard(s->swap, c.freed[i].frame, c.freed[i].n) == 0)
+				atomic_fetch_add(&s->discarded_frames, c.freed[i].n);
 		pthread_mutex_lock(&s->alloc_lock);
 		for (size_t i = 0; i < c.nfreed; i++)
 			store_free_frames(s, c.freed[i].frame, c.freed[i].n);

@@ -125,43 +125,44 @@ static uint64_t st_grown_total(const struct store *s)
 	return t;
 }
 
-/* One run of up to want frames, growing a swap file if none is free. Under alloc_lock. */
+/* Grow space sp by a chunk within the capacity; 0 if it gained frames. Under alloc_lock. */
+static int st_grow(struct store *s, struct swap_space *sp)
+{
+	uint64_t total = st_grown_total(s);
+	uint64_t room = s->capacity_frames > total ? s->capacity_frames - total : 0;
+	uint64_t add = PFS_MIN(PFS_MIN(s->chunk_frames, room), sp->desc.max_frames - sp->grown_frames);
+	int rc;
+
+	if (add == 0)
+		return -ENOSPC;
+	if ((rc = swap_grow(s->swap, sp->desc.index, sp->grown_frames + add)) < 0)
+		return rc;
+	/* The file grows in whole chunks; the allocator never past the capacity. */
+	uint64_t now = PFS_MIN(swap_file_frames(s->swap, sp->desc.index), sp->grown_frames + add);
+	if (now <= sp->grown_frames)
+		return -ENOSPC;
+	if ((rc = buddy_free(sp->buddy, sp->desc.first_frame + sp->grown_frames,
+			     now - sp->grown_frames)) < 0)
+		return rc;
+	sp->grown_frames = now;
+	return 0;
+}
+
+/*
+ * One run of up to want frames. Like swapon -p, a file of higher priority is
+ * used (and grown) until it is full before a lower one is touched. Under
+ * alloc_lock.
+ */
 static int st_alloc_run(struct store *s, uint64_t want, uint64_t *frame, uint64_t *got)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		/* Highest priority first (spaces are kept sorted). */
-		for (unsigned i = 0; i < s->nspaces; i++) {
-			int rc = buddy_alloc(s->spaces[i].buddy, want, frame, got);
-			if (rc != -ENOSPC)
-				return rc;
-		}
-		if (pass)
-			break;
-		/* Nothing free: grow the first file with room, within the capacity. */
-		uint64_t room = s->capacity_frames > st_grown_total(s)
-					? s->capacity_frames - st_grown_total(s) : 0;
-		for (unsigned i = 0; i < s->nspaces && room; i++) {
-			struct swap_space *sp = &s->spaces[i];
-			uint64_t add = PFS_MIN(PFS_MIN(s->chunk_frames, room),
-					       sp->desc.max_frames - sp->grown_frames);
-			if (add == 0)
-				continue;
-			int rc = swap_grow(s->swap, sp->desc.index, sp->grown_frames + add);
-			if (rc == -ENOSPC)
-				continue;
-			if (rc < 0)
-				return rc;
-			/* The file grows in whole chunks; the allocator never past the capacity. */
-			uint64_t now = PFS_MIN(swap_file_frames(s->swap, sp->desc.index),
-					       sp->grown_frames + add);
-			if (now <= sp->grown_frames)
-				continue;
-			if ((rc = buddy_free(sp->buddy, sp->desc.first_frame + sp->grown_frames,
-					     now - sp->grown_frames)) < 0)
-				return rc;
-			sp->grown_frames = now;
-			break;
-		}
+	for (unsigned i = 0; i < s->nspaces; i++) { /* spaces are kept in priority order */
+		struct swap_space *sp = &s->spaces[i];
+		int rc = buddy_alloc(sp->buddy, want, frame, got);
+
+		if (rc == -ENOSPC && (rc = st_grow(s, sp)) == 0)
+			rc = buddy_alloc(sp->buddy, want, frame, got);
+		if (rc != -ENOSPC)
+			return rc;
 	}
 	return -ENOSPC;
 }

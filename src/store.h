@@ -119,6 +119,17 @@ void store_set_commit_hook(struct store *s, int (*fn)(struct cat_txn *txn, void 
  */
 int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn fn, void *arg);
 
+/*
+ * Add a swap file (dir/name) holding up to max_bytes, used before files of
+ * lower priority (swapon -p). It gets the next free range of frame numbers
+ * and grows as needed; it is recorded in the catalogue. -EEXIST for a name
+ * already used, -ENOSPC when no more files fit.
+ */
+int store_add_swapfile(struct store *s, const char *name, int32_t priority, uint64_t max_bytes);
+
+/* Freed runs of at least this many frames are hole-punched after the commit that freed them. */
+#define STORE_DISCARD_MIN_FRAMES 64
+
 /* ---- container operations (Hurd-L4 physmem, SPIN copyOnWrite) ---- */
 
 /*
@@ -163,6 +174,8 @@ struct store_stats {
 	uint64_t pending_pages;           /* paged out, not yet committed */
 	uint64_t swap_frames, free_frames; /* grown swap space, and free within it */
 	uint64_t capacity_frames;          /* swap_max, or what the file system can hold */
+	uint64_t discarded_frames;         /* hole-punched after being freed */
+	unsigned swap_files;
 	uint64_t csum_errors, io_errors;
 	int64_t last_commit_ns;
 };

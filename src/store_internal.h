@@ -67,7 +67,7 @@ struct store {
 	atomic_uint_fast64_t pending_pages;
 	atomic_int sticky_error; /* a failed swap sync: durability unknown, refuse to go on */
 	atomic_uint_fast64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
-	atomic_uint_fast64_t csum_errors, io_errors;
+	atomic_uint_fast64_t csum_errors, io_errors, discarded_frames;
 	atomic_int_fast64_t last_commit_ns;
 };
 

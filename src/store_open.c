@@ -417,13 +417,72 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->pending_pages = atomic_load(&s->pending_pages);
 	out->last_commit_ns = atomic_load(&s->last_commit_ns);
 	out->capacity_frames = s->capacity_frames;
+	out->discarded_frames = atomic_load(&s->discarded_frames);
 	swap_get_stats(s->swap, &ss);
 	out->csum_errors = ss.csum_errors;
 	out->io_errors = atomic_load(&s->io_errors);
 	pthread_mutex_lock(&s->alloc_lock);
+	out->swap_files = s->nspaces;
 	for (unsigned i = 0; i < s->nspaces; i++) {
 		out->swap_frames += s->spaces[i].grown_frames;
 		out->free_frames += buddy_free_frames(s->spaces[i].buddy);
 	}
 	pthread_mutex_unlock(&s->alloc_lock);
+}
+
+int store_add_swapfile(struct store *s, const char *name, int32_t priority, uint64_t max_bytes)
+{
+	struct cat_swapfile d = { .priority = priority, .max_frames = max_bytes / PFS_PAGE_SIZE };
+	struct swap_file_desc sd;
+	struct buddy *b = NULL;
+	int rc;
+
+	if (d.max_frames == 0 || strlen(name) > CAT_NAME_MAX || strchr(name, '/') ||
+	    strcmp(name, "catalogue") == 0 || strcmp(name, "lock") == 0)
+		return -EINVAL;
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	pthread_mutex_lock(&s->alloc_lock);
+	if (s->nspaces == SWAP_MAX_FILES) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	for (unsigned i = 0; i < s->nspaces; i++) {
+		struct cat_swapfile *e = &s->spaces[i].desc;
+		if (strcmp(e->name, name) == 0) {
+			rc = -EEXIST;
+			goto out;
+		}
+		d.index = PFS_MAX(d.index, e->index + 1);
+		/* Ranges never touch, so no extent can merge across two files. */
+		d.first_frame = PFS_MAX(d.first_frame, e->first_frame + e->max_frames + 1);
+	}
+	if (pfs_range_overflows(d.first_frame, d.max_frames)) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	sd = (struct swap_file_desc){ d.index, d.priority, d.first_frame, d.max_frames, "" };
+	snprintf(sd.name, sizeof(sd.name), "%s", name);
+	if ((rc = buddy_create(d.first_frame, d.max_frames, &b)) < 0)
+		goto out;
+	if ((rc = cat_write(s->cat, so_create_swapfile, &d)) < 0)
+		goto out;
+	if ((rc = swap_add_file(s->swap, &sd)) < 0) {
+		pfs_err("swap file %s recorded but not opened: %s", name, strerror(-rc));
+		goto out;
+	}
+	s->spaces[s->nspaces].desc = d;
+	s->spaces[s->nspaces].buddy = b;
+	s->spaces[s->nspaces].grown_frames = swap_file_frames(s->swap, d.index);
+	s->spaces[s->nspaces].committed_frames = 0;
+	b = NULL;
+	s->nspaces++;
+	/* A new file's existing length counts as growth; the next commit records it. */
+	struct swap_space *sp = &s->spaces[s->nspaces - 1];
+	if (sp->grown_frames && (rc = buddy_free(sp->buddy, d.first_frame, sp->grown_frames)) < 0)
+		goto out;
+	qsort(s->spaces, s->nspaces, sizeof(s->spaces[0]), so_cmp_priority);
+out:
+	pthread_mutex_unlock(&s->alloc_lock);
+	buddy_destroy(b);
+	return rc;
 }

@@ -1350,6 +1350,64 @@ static void stats_count_calls_and_pages(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ---- discard and several swap files ---- */
+
+static uint64_t file_blocks(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks;
+}
+
+static void freed_runs_are_hole_punched(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats st;
+	uint64_t before, after;
+
+	page_out(f->io, f->obj, 0, 256, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	before = file_blocks(f->dir, "swap.0");
+	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 0, 256, PMAP_ZERO, 0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	store_get_stats(f->s, &st);
+	assert_true(st.discarded_frames >= 256);
+	after = file_blocks(f->dir, "swap.0");
+	assert_true(after + 256 * 8 <= before); /* 256 pages of 8 sectors gone */
+	page_out(f->io, f->obj, 0, 256, 2); /* and the holes take data again */
+	assert_int_equal(store_commit(f->s), 0);
+	expect_versions(f->io, f->obj, 0, 256, NULL, 2);
+	assert_store_ok(f->s);
+}
+
+static void higher_priority_swap_file_is_used_first_and_persists(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats st;
+
+	page_out(f->io, f->obj, 0, 16, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_add_swapfile(f->s, "swap.fast", 10, 64 * MIB), 0);
+	assert_int_equal(store_add_swapfile(f->s, "swap.fast", 10, 64 * MIB), -EEXIST);
+	assert_int_equal(store_add_swapfile(f->s, "a/b", 10, 64 * MIB), -EINVAL);
+	assert_int_equal(store_add_swapfile(f->s, "swap.zero", 10, 0), -EINVAL);
+	page_out(f->io, f->obj, 16, 16, 2);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_true(file_blocks(f->dir, "swap.fast") >= 16 * 8);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.swap_files, 2);
+	assert_store_ok(f->s);
+	fx_reopen(f);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.swap_files, 2);
+	expect_versions(f->io, f->obj, 0, 16, NULL, 1);
+	expect_versions(f->io, f->obj, 16, 16, NULL, 2);
+	assert_store_ok(f->s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1382,6 +1440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(second_open_is_eagain, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(invalid_arguments_are_einval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(freed_runs_are_hole_punched, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
