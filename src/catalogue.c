@@ -125,7 +125,7 @@ static int ct_lock_store(struct cat *cat, const char *dir)
 		return pfs_neg_errno();
 	if (flock(cat->lock_fd, (cat->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		int err = pfs_neg_errno();
-		return err == -EWOULDBLOCK ? -EAGAIN : err;
+		return err == -EWOULDBLOCK ? -EBUSY : err;
 	}
 	return 0;
 }

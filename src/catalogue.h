@@ -55,7 +55,7 @@ struct cat_options {
  * Open (creating it if absent and not read-only) the catalogue in dir.
  * Errors: -ENOENT (read-only and absent), -EPROTO (schema version unknown),
  * -EINVAL (page size differs from the store's, or damaged metadata),
- * -EAGAIN (another process holds the store), or LMDB/system errors as errno.
+ * -EBUSY (another process holds the store), or LMDB/system errors as errno.
  */
 int cat_open(const char *dir, const struct cat_options *opt, struct cat **out);
 void cat_close(struct cat *cat);

@@ -29,19 +29,81 @@ int64_t ob_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* ---- records ---- */
+/* ---- the open table ---- */
+
+static struct oinfo **ob_slot(struct objects *o, uint64_t id)
+{
+	return &o->table[id % PFS_ARRAY_SIZE(o->table)];
+}
+
+/* The table's entry for id (open or closing); objects.lock held. */
+static struct oinfo *ob_lookup_locked(struct objects *o, uint64_t id)
+{
+	struct oinfo *oi;
+
+	for (oi = *ob_slot(o, id); oi; oi = oi->hnext)
+		if (oi->id == id)
+			return oi;
+	return NULL;
+}
+
+static void ob_free_oinfo(struct oinfo *oi)
+{
+	while (oi->handles) {
+		struct ohandle *h = oi->handles;
+		oi->handles = h->next;
+		free(h);
+	}
+	if (oi->backing_fd >= 0)
+		close(oi->backing_fd);
+	pthread_mutex_destroy(&oi->lock);
+	free(oi);
+}
+
+/* Take oi out of the table, and free it if nobody holds it; objects.lock held. */
+static void ob_unlink_locked(struct objects *o, struct oinfo *oi)
+{
+	struct oinfo **pp = ob_slot(o, oi->id);
+
+	while (*pp && *pp != oi)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = oi->hnext;
+	oi->in_table = false;
+	if (oi->refs == 0)
+		ob_free_oinfo(oi);
+}
 
 struct oinfo *ob_find_open(struct objects *o, uint64_t id)
 {
 	struct oinfo *oi;
 
 	pthread_mutex_lock(&o->lock);
-	for (oi = o->table[id % PFS_ARRAY_SIZE(o->table)]; oi; oi = oi->hnext)
-		if (oi->id == id && oi->opens)
-			break;
+	if ((oi = ob_lookup_locked(o, id)))
+		oi->refs++;
 	pthread_mutex_unlock(&o->lock);
 	return oi;
 }
+
+void ob_put(struct objects *o, struct oinfo *oi)
+{
+	if (!oi)
+		return;
+	pthread_mutex_lock(&o->lock);
+	if (--oi->refs == 0 && !oi->in_table)
+		ob_free_oinfo(oi);
+	pthread_mutex_unlock(&o->lock);
+}
+
+bool ob_is_open(struct objects *o, uint64_t id)
+{
+	struct oinfo *oi = ob_find_open(o, id);
+
+	ob_put(o, oi);
+	return oi != NULL;
+}
+
+/* ---- records ---- */
 
 static int ob_get_txn(struct cat_txn *txn, void *arg)
 {
@@ -70,6 +132,7 @@ int ob_get_record(struct objects *o, uint64_t id, struct cat_object *rec)
 		pthread_mutex_lock(&oi->lock);
 		*rec = oi->rec;
 		pthread_mutex_unlock(&oi->lock);
+		ob_put(o, oi);
 		return 0;
 	}
 	return ob_read_record(o, id, rec);
@@ -85,7 +148,7 @@ static void ob_undirty(struct objects *o, uint64_t id)
 {
 	pthread_mutex_lock(&o->dirty_lock);
 	for (size_t i = 0; i < o->ndirty; i++)
-		if (o->dirty[i].id == id) {
+		if (o->dirty[i].rec.id == id) {
 			o->dirty[i] = o->dirty[--o->ndirty];
 			break;
 		}
@@ -102,27 +165,28 @@ int ob_put_record(struct objects *o, const struct cat_object *rec)
 	rc = cat_write(o->cat, ob_put_txn, (void *)rec);
 	if (rc == 0 && oi)
 		oi->rec = *rec;
-	if (oi)
-		pthread_mutex_unlock(&oi->lock);
 	if (rc == 0)
 		ob_undirty(o, rec->id);
+	if (oi)
+		pthread_mutex_unlock(&oi->lock);
+	ob_put(o, oi);
 	return rc;
 }
 
 /* Queue an open object's record for the next commit; oi->lock held. */
 static int ob_mark_dirty(struct objects *o, struct oinfo *oi)
 {
+	size_t i;
 	int rc = 0;
 
 	pthread_mutex_lock(&o->dirty_lock);
-	size_t i;
 	for (i = 0; i < o->ndirty; i++)
-		if (o->dirty[i].id == oi->id)
+		if (o->dirty[i].rec.id == oi->id)
 			break;
 	if (i == o->ndirty) {
 		if (o->ndirty == o->capdirty) {
 			size_t cap = o->capdirty ? o->capdirty * 2 : 16;
-			struct cat_object *nv = realloc(o->dirty, cap * sizeof(*nv));
+			struct odirty *nv = realloc(o->dirty, cap * sizeof(*nv));
 			if (!nv) {
 				rc = -ENOMEM;
 				goto out;
@@ -132,7 +196,8 @@ static int ob_mark_dirty(struct objects *o, struct oinfo *oi)
 		}
 		o->ndirty++;
 	}
-	o->dirty[i] = oi->rec;
+	o->dirty[i].rec = oi->rec;
+	o->dirty[i].seq = ++o->dirty_seq;
 out:
 	pthread_mutex_unlock(&o->dirty_lock);
 	return rc;
@@ -142,31 +207,39 @@ out:
 static int ob_commit_hook(struct cat_txn *txn, void *arg)
 {
 	struct objects *o = arg;
+	uint64_t upto = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&o->dirty_lock);
 	for (size_t i = 0; i < o->ndirty && rc == 0; i++) {
-		/* An object unlinked meanwhile has no record to update. */
+		/* An object destroyed meanwhile has no record to update. */
 		struct cat_object cur;
-		rc = cat_object_get(txn, o->dirty[i].id, &cur);
+		rc = cat_object_get(txn, o->dirty[i].rec.id, &cur);
 		if (rc == 0)
-			rc = cat_object_put(txn, &o->dirty[i]);
+			rc = cat_object_put(txn, &o->dirty[i].rec);
 		else if (rc == -ENOENT)
 			rc = 0;
+		upto = PFS_MAX(upto, o->dirty[i].seq);
 	}
+	o->dirty_written = upto;
 	pthread_mutex_unlock(&o->dirty_lock);
 	return rc;
 }
 
+/* After a durable commit, forget the records it wrote (newer queued ones stay). */
 static void ob_commit_done(void *arg, int rc)
 {
-	(void)arg;
-	(void)rc;
-	/*
-	 * Records stay queued until rewritten by ob_put_record: a record queued
-	 * during the commit may be newer than what the commit wrote, and writing
-	 * an unchanged record again costs little.
-	 */
+	struct objects *o = arg;
+
+	if (rc < 0)
+		return;
+	pthread_mutex_lock(&o->dirty_lock);
+	for (size_t i = 0; i < o->ndirty;)
+		if (o->dirty[i].seq <= o->dirty_written)
+			o->dirty[i] = o->dirty[--o->ndirty];
+		else
+			i++;
+	pthread_mutex_unlock(&o->dirty_lock);
 }
 
 void ob_attr_from(struct objects *o, const struct cat_object *rec, struct obj_attr *a)
@@ -175,6 +248,7 @@ void ob_attr_from(struct objects *o, const struct cat_object *rec, struct obj_at
 
 	memset(a, 0, sizeof(*a));
 	a->id = rec->id;
+	a->parent = rec->parent;
 	a->kind = rec->kind;
 	a->mode = rec->mode;
 	a->uid = rec->uid;
@@ -199,6 +273,17 @@ void obj_set_invalidate_fn(struct objects *o, obj_invalidate_fn fn, void *arg)
 {
 	o->inval = fn;
 	o->inval_arg = arg;
+}
+
+int objects_set_mountpoint(struct objects *o, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return -ENOMEM;
+	free(o->mountpoint);
+	o->mountpoint = copy;
+	return 0;
 }
 
 /* ---- credentials ---- */
@@ -227,11 +312,13 @@ int ob_open_as(const struct obj_cred *cred, const char *path, int flags)
 
 /* ---- open / close / terminate ---- */
 
+/* Destroy objects left without a name by a crash (unlinked while open). */
+static int ob_reap_orphans(struct objects *o);
+
 int objects_open(struct store *s, struct objects **out)
 {
 	struct objects *o = calloc(1, sizeof(*o));
 	struct cat_object root;
-	struct cat_txn *txn;
 	int rc;
 
 	if (!o)
@@ -239,20 +326,23 @@ int objects_open(struct store *s, struct objects **out)
 	o->s = s;
 	o->cat = store_cat(s);
 	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->closed, NULL);
 	pthread_mutex_init(&o->dirty_lock, NULL);
-	if ((rc = cat_read_begin(o->cat, &txn)) < 0)
-		goto fail;
-	rc = cat_object_get(txn, CAT_ROOT_ID, &root);
-	cat_read_end(txn);
+	rc = ob_read_record(o, CAT_ROOT_ID, &root);
 	if (rc == -ENOENT) {
+		/* The mount's root belongs to whoever runs the daemon, as tmpfs's does. */
 		memset(&root, 0, sizeof(root));
 		root.id = CAT_ROOT_ID;
 		root.kind = CAT_KIND_DIR;
 		root.mode = S_IFDIR | 0755;
+		root.uid = geteuid();
+		root.gid = getegid();
 		root.memctl = CAT_ROOT_ID;
 		root.atime_ns = root.mtime_ns = root.ctime_ns = ob_now_ns();
 		rc = cat_write(o->cat, ob_put_txn, &root);
 	}
+	if (rc == 0)
+		rc = ob_reap_orphans(o);
 	if (rc < 0)
 		goto fail;
 	store_set_commit_hook(s, ob_commit_hook, ob_commit_done, o);
@@ -260,6 +350,7 @@ int objects_open(struct store *s, struct objects **out)
 	return 0;
 fail:
 	pthread_mutex_destroy(&o->lock);
+	pthread_cond_destroy(&o->closed);
 	pthread_mutex_destroy(&o->dirty_lock);
 	free(o);
 	return rc;
@@ -270,19 +361,11 @@ struct store *objects_store(struct objects *o)
 	return o->s;
 }
 
-static void ob_free_oinfo(struct oinfo *oi)
-{
-	if (oi->backing_fd >= 0)
-		close(oi->backing_fd);
-	pthread_mutex_destroy(&oi->lock);
-	free(oi);
-}
-
 void objects_close(struct objects *o)
 {
 	if (!o)
 		return;
-	/* Handles still open (the kernel unmounted without releases) simply close. */
+	/* Handles still open (the kernel went away without releases) close here. */
 	for (size_t b = 0; b < PFS_ARRAY_SIZE(o->table); b++) {
 		struct oinfo *oi;
 		while ((oi = o->table[b])) {
@@ -293,7 +376,9 @@ void objects_close(struct objects *o)
 	store_commit(o->s); /* the queued records, with the last pages */
 	store_set_commit_hook(o->s, NULL, NULL, NULL);
 	pthread_mutex_destroy(&o->lock);
+	pthread_cond_destroy(&o->closed);
 	pthread_mutex_destroy(&o->dirty_lock);
+	free(o->mountpoint);
 	free(o->dirty);
 	free(o);
 }
@@ -322,10 +407,58 @@ int ob_destroy_txn(struct cat_txn *txn, void *arg)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* Mach terminate: what an object's type does when its last user closes it. */
+struct orphans {
+	struct cat_txn *txn;
+	struct { uint64_t id, memctl; } v[256];
+	size_t n;
+};
+
+static int ob_find_orphan(const struct cat_object *rec, void *arg)
+{
+	struct orphans *or = arg;
+	uint64_t id;
+
+	if (rec->id == CAT_ROOT_ID || rec->kind != CAT_KIND_FILE)
+		return 0;
+	if (cat_name_get(or->txn, rec->parent, rec->name, &id) == 0 && id == rec->id)
+		return 0;
+	or->v[or->n].id = rec->id;
+	or->v[or->n].memctl = rec->memctl;
+	return ++or->n == PFS_ARRAY_SIZE(or->v) ? 1 : 0;
+}
+
+static int ob_reap_orphans(struct objects *o)
+{
+	struct orphans *or = calloc(1, sizeof(*or));
+	int rc;
+
+	if (!or)
+		return -ENOMEM;
+	do {
+		or->n = 0;
+		if ((rc = cat_read_begin(o->cat, &or->txn)) < 0)
+			break;
+		rc = cat_object_foreach(or->txn, ob_find_orphan, or);
+		cat_read_end(or->txn);
+		for (size_t i = 0; rc >= 0 && i < or->n; i++) {
+			struct destroy_arg d = { or->v[i].id, 0, NULL };
+			pfs_info("object %llu was unlinked while open when the store last stopped: "
+				 "destroying it", (unsigned long long)or->v[i].id);
+			rc = store_destroy(o->s, or->v[i].id, or->v[i].memctl, ob_destroy_txn, &d);
+		}
+	} while (rc >= 0 && or->n == PFS_ARRAY_SIZE(or->v));
+	free(or);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Mach terminate: what an object's type does when its last user closes it.
+ * oi->lock held; the object is `closing`, so no open can start meanwhile.
+ */
 static int ob_terminate(struct objects *o, struct oinfo *oi)
 {
 	struct cat_object *r = &oi->rec;
+	bool reverted = false;
 	int rc = 0;
 
 	if (oi->unlinked) {
@@ -340,21 +473,19 @@ static int ob_terminate(struct objects *o, struct oinfo *oi)
 			rc = pfs_neg_errno();
 	} else if (r->flags & CAT_F_PERSIST) {
 		/* a persistent object keeps everything */
-	} else if (r->segtype == CAT_SEG_CODE) {
-		if (r->flags & CAT_F_DEBUG)
-			rc = ob_reset_image(o, r); /* the private copy goes, the file's text stays */
-		if (rc == 0) {
-			r->flags |= CAT_F_CACHED;
-			rc = cat_write(o->cat, ob_put_txn, r);
+	} else if (r->segtype == CAT_SEG_CODE || r->segtype == CAT_SEG_HEAP) {
+		/* code+debug drops its private copy; a heap returns to its initial image */
+		if (r->segtype == CAT_SEG_HEAP || (r->flags & CAT_F_DEBUG)) {
+			rc = ob_reset_image(o, r);
+			reverted = true;
 		}
-	} else if (r->segtype == CAT_SEG_HEAP) {
-		rc = ob_reset_image(o, r);
 		if (rc == 0) {
 			r->flags |= CAT_F_CACHED;
 			rc = cat_write(o->cat, ob_put_txn, r);
 		}
 	} else if (r->segtype == CAT_SEG_STACK) {
 		rc = store_set_range(o->s, r->id, r->memctl, 0, PFS_ALL_PAGES, PMAP_ZERO, 0);
+		reverted = true;
 		if (rc == 0) {
 			r->flags |= CAT_F_DEAD;
 			r->low_water_page = pfs_bytes_to_pages(r->size_bytes);
@@ -363,27 +494,44 @@ static int ob_terminate(struct objects *o, struct oinfo *oi)
 	}
 	if (rc == 0)
 		ob_undirty(o, r->id);
-	ob_invalidate(o, r->id, 0, 0); /* contents reverted: the kernel's pages are stale */
+	if (reverted) /* only then are the kernel's cached pages stale */
+		ob_invalidate(o, r->id, 0, 0);
 	return rc;
+}
+
+static int ob_open_backing(struct oinfo *oi, const struct obj_cred *cred)
+{
+	struct cat_object *r = &oi->rec;
+	struct stat st;
+	int fd = ob_open_as(cred, r->backing.path, r->segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_ino != r->backing.ino || st.st_dev != r->backing.dev) {
+		pfs_warn("object %llu: backing file %s was replaced", (unsigned long long)oi->id,
+			 r->backing.path);
+		close(fd);
+		return -ESTALE;
+	}
+	oi->backing_fd = fd;
+	return 0;
 }
 
 int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *cred,
 	     uint64_t *handle)
 {
 	struct ohandle *h = calloc(1, sizeof(*h));
-	struct oinfo *oi;
-	size_t b = id % PFS_ARRAY_SIZE(o->table);
 	bool writing = (flags & O_ACCMODE) != O_RDONLY;
+	struct oinfo *oi;
 	int rc = 0;
 
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_lock(&o->lock);
-	for (oi = o->table[b]; oi; oi = oi->hnext)
-		if (oi->id == id)
-			break;
+	/* An object still closing writes its record first: wait, then load it afresh. */
+	while ((oi = ob_lookup_locked(o, id)) && oi->closing)
+		pthread_cond_wait(&o->closed, &o->lock);
 	if (!oi) {
-		struct cat_txn *txn;
 		oi = calloc(1, sizeof(*oi));
 		if (!oi) {
 			rc = -ENOMEM;
@@ -392,49 +540,31 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 		oi->id = id;
 		oi->backing_fd = -1;
 		pthread_mutex_init(&oi->lock, NULL);
-		if ((rc = cat_read_begin(o->cat, &txn)) == 0) {
-			rc = cat_object_get(txn, id, &oi->rec);
-			cat_read_end(txn);
-		}
-		if (rc < 0) {
+		if ((rc = ob_read_record(o, id, &oi->rec)) < 0) {
 			ob_free_oinfo(oi);
+			oi = NULL;
 			goto out;
 		}
-		oi->hnext = o->table[b];
-		o->table[b] = oi;
+		oi->in_table = true;
+		oi->hnext = *ob_slot(o, id);
+		*ob_slot(o, id) = oi;
 	}
 	struct cat_object *r = &oi->rec;
-	if (r->kind != CAT_KIND_FILE) {
+	if (r->kind != CAT_KIND_FILE)
 		rc = -EISDIR;
-		goto out;
-	}
-	if (writing && r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG)) {
+	else if (writing && r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
 		rc = -EROFS;
-		goto out;
-	}
-	if ((r->flags & CAT_F_BACKING) && oi->backing_fd < 0) {
-		int fd = ob_open_as(cred, r->backing.path,
-				    r->segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
-		struct stat st;
-		if (fd < 0) {
-			rc = fd;
-			goto out;
-		}
-		if (fstat(fd, &st) < 0 || st.st_ino != r->backing.ino || st.st_dev != r->backing.dev) {
-			pfs_warn("object %llu: backing file %s was replaced", (unsigned long long)id,
-				 r->backing.path);
-			close(fd);
-			rc = -ESTALE;
-			goto out;
-		}
-		oi->backing_fd = fd;
-	}
-	if (r->flags & (CAT_F_DEAD | CAT_F_CACHED)) {
+	else if ((r->flags & CAT_F_BACKING) && oi->backing_fd < 0)
+		rc = ob_open_backing(oi, cred);
+	if (rc == 0 && (r->flags & (CAT_F_DEAD | CAT_F_CACHED))) {
 		/* A new user: a dead stack starts afresh, a cached object is live again. */
+		pthread_mutex_lock(&oi->lock);
 		r->flags &= ~(CAT_F_DEAD | CAT_F_CACHED);
-		if ((rc = cat_write(o->cat, ob_put_txn, r)) < 0)
-			goto out;
+		rc = cat_write(o->cat, ob_put_txn, r);
+		pthread_mutex_unlock(&oi->lock);
 	}
+	if (rc < 0)
+		goto out;
 	oi->opens++;
 	for (size_t i = 0; i < PFS_ARRAY_SIZE(oi->pids); i++)
 		if (oi->pids[i].pid == cred->pid || oi->pids[i].count == 0) {
@@ -445,18 +575,14 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 	h->oi = oi;
 	h->flags = flags;
 	h->pid = cred->pid;
+	h->next = oi->handles;
+	if (oi->handles)
+		oi->handles->prev = h;
+	oi->handles = h;
 	*handle = (uint64_t)(uintptr_t)h;
 out:
-	if (rc < 0 && oi && oi->opens == 0) {
-		/* Unlink the unused entry again. */
-		struct oinfo **pp = &o->table[b];
-		while (*pp && *pp != oi)
-			pp = &(*pp)->hnext;
-		if (*pp) {
-			*pp = oi->hnext;
-			ob_free_oinfo(oi);
-		}
-	}
+	if (rc < 0 && oi && oi->opens == 0)
+		ob_unlink_locked(o, oi);
 	pthread_mutex_unlock(&o->lock);
 	if (rc < 0)
 		free(h);
@@ -467,7 +593,6 @@ int obj_release(struct objects *o, uint64_t handle)
 {
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
 	struct oinfo *oi = h->oi;
-	size_t b = oi->id % PFS_ARRAY_SIZE(o->table);
 	int rc = 0;
 
 	pthread_mutex_lock(&o->lock);
@@ -476,53 +601,71 @@ int obj_release(struct objects *o, uint64_t handle)
 			oi->pids[i].count--;
 			break;
 		}
-	if (--oi->opens == 0) {
-		struct oinfo **pp = &o->table[b];
-		while (*pp != oi)
-			pp = &(*pp)->hnext;
-		*pp = oi->hnext;
-		pthread_mutex_unlock(&o->lock);
-		/* Its size and times must reach the catalogue before the copy goes. */
-		pthread_mutex_lock(&oi->lock);
-		rc = oi->unlinked ? 0 : cat_write(o->cat, ob_put_txn, &oi->rec);
-		if (rc == 0)
-			rc = ob_terminate(o, oi);
-		else
-			ob_terminate(o, oi);
-		pthread_mutex_unlock(&oi->lock);
-		ob_undirty(o, oi->id);
-		ob_free_oinfo(oi);
-	} else {
-		pthread_mutex_unlock(&o->lock);
-	}
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		oi->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
 	free(h);
+	if (--oi->opens > 0) {
+		pthread_mutex_unlock(&o->lock);
+		return 0;
+	}
+	oi->closing = true;
+	oi->refs++;
+	pthread_mutex_unlock(&o->lock);
+
+	/* Its size and times reach the catalogue before the open copy goes. */
+	pthread_mutex_lock(&oi->lock);
+	if (!oi->unlinked)
+		rc = cat_write(o->cat, ob_put_txn, &oi->rec);
+	int trc = ob_terminate(o, oi);
+	if (rc == 0)
+		rc = trc;
+	if (!oi->unlinked)
+		ob_undirty(o, oi->id);
+	pthread_mutex_unlock(&oi->lock);
+
+	pthread_mutex_lock(&o->lock);
+	oi->closing = false;
+	oi->refs--;
+	ob_unlink_locked(o, oi);
+	pthread_cond_broadcast(&o->closed);
+	pthread_mutex_unlock(&o->lock);
 	return rc;
 }
 
 /* ---- the page path ---- */
 
-/* FILE runs of a page-in: the backing file, zeros past its end. */
-static int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf)
+int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf)
 {
-	struct oinfo *oi = arg;
+	const struct ob_file *f = arg;
 	uint64_t want = (uint64_t)npages * PFS_PAGE_SIZE, done = 0;
 	uint64_t off = file_page * PFS_PAGE_SIZE;
-	uint64_t limit = oi->rec.backing.len_bytes;
 
-	if (oi->backing_fd < 0)
+	if (f->fd < 0)
 		return -EIO;
-	while (done < want && off + done < limit) {
-		size_t n = (size_t)PFS_MIN(want - done, limit - (off + done));
-		ssize_t got = pread(oi->backing_fd, (uint8_t *)buf + done, n,
-				    (off_t)(oi->rec.backing.offset_bytes + off + done));
+	while (done < want && off + done < f->len_bytes) {
+		size_t n = (size_t)PFS_MIN(want - done, f->len_bytes - (off + done));
+		ssize_t got = pread(f->fd, (uint8_t *)buf + done, n,
+				    (off_t)(f->offset_bytes + off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
 		if (got < 0)
-			return pfs_neg_errno() == -EINTR ? (int)-EIO : pfs_neg_errno();
+			return pfs_neg_errno();
 		if (got == 0)
-			break;
+			break; /* the file shrank: the rest reads as zeros */
 		done += (uint64_t)got;
 	}
 	memset((uint8_t *)buf + done, 0, want - done);
 	return 0;
+}
+
+static struct ob_file ob_file_of(const struct oinfo *oi)
+{
+	return (struct ob_file){ oi->backing_fd, oi->rec.backing.offset_bytes,
+				 oi->rec.backing.len_bytes };
 }
 
 ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64_t off,
@@ -531,11 +674,13 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
 	struct oinfo *oi = h->oi;
 	uint8_t *arena = store_io_buf(io);
-	uint64_t size, id = oi->id;
+	struct ob_file file;
+	uint64_t size;
 	size_t done = 0;
 
 	pthread_mutex_lock(&oi->lock);
 	size = oi->rec.size_bytes;
+	file = ob_file_of(oi);
 	pthread_mutex_unlock(&oi->lock);
 	if (off >= size || len == 0)
 		return 0;
@@ -544,18 +689,20 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 		uint64_t pos = off + done, page = pos / PFS_PAGE_SIZE, skip = pos % PFS_PAGE_SIZE;
 		uint64_t want = PFS_MIN((uint64_t)(len - done), STORE_IO_MAX_PAGES * PFS_PAGE_SIZE - skip);
 		uint32_t npages = (uint32_t)pfs_bytes_to_pages(skip + want);
-		bool direct = (uint8_t *)buf + done == arena && skip == 0;
-		int rc = store_page_in(io, id, page, npages, direct ? (void *)arena : arena,
-				       ob_fill_file, oi);
+		int rc = store_page_in(io, oi->id, page, npages, arena, ob_fill_file, &file);
+
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
-		if (!direct)
+		if ((uint8_t *)buf + done != arena + skip) /* no copy when the caller reads the arena */
 			memcpy((uint8_t *)buf + done, arena + skip, (size_t)want);
 		done += (size_t)want;
-		if (oi->rec.segtype == CAT_SEG_STACK && page < oi->rec.low_water_page) {
+		if (oi->rec.segtype == CAT_SEG_STACK) {
+			/* Touching below the low-water mark moves it down. */
 			pthread_mutex_lock(&oi->lock);
-			oi->rec.low_water_page = page;
-			ob_mark_dirty(o, oi);
+			if (page < oi->rec.low_water_page) {
+				oi->rec.low_water_page = page;
+				ob_mark_dirty(o, oi);
+			}
 			pthread_mutex_unlock(&oi->lock);
 		}
 	}
@@ -563,10 +710,11 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 }
 
 /* Read page `page` into out (a page), for a partial-page write. */
-static int ob_read_page(struct store_io *io, struct oinfo *oi, uint64_t page, uint8_t *out)
+static int ob_read_page(struct store_io *io, uint64_t id, struct ob_file *file, uint64_t page,
+			uint8_t *out)
 {
 	uint8_t *arena = store_io_buf(io);
-	int rc = store_page_in(io, oi->id, page, 1, arena, ob_fill_file, oi);
+	int rc = store_page_in(io, id, page, 1, arena, ob_fill_file, file);
 
 	if (rc == 0)
 		memcpy(out, arena, PFS_PAGE_SIZE);
@@ -581,6 +729,7 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 	struct cat_object *r = &oi->rec;
 	uint8_t *arena = store_io_buf(io);
 	uint8_t head[PFS_PAGE_SIZE], tail[PFS_PAGE_SIZE];
+	struct ob_file file;
 	size_t done = 0;
 	int rc;
 
@@ -588,16 +737,26 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 		return 0;
 	if (pfs_range_overflows(off, len) || off + len > ((uint64_t)1 << 52))
 		return -EFBIG;
+	pthread_mutex_lock(&oi->lock);
+	file = ob_file_of(oi);
+	bool dead = r->flags & CAT_F_DEAD;
+	bool past_stack = r->segtype == CAT_SEG_STACK && off + len > r->size_bytes;
+	pthread_mutex_unlock(&oi->lock);
 	if (r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
 		return -EROFS;
-	if (r->flags & CAT_F_DEAD)
+	if (dead)
 		return (ssize_t)len; /* a late page-out to a dead stack is dropped */
+	if (past_stack)
+		return -EFBIG; /* a stack never grows past its maxsize */
 	if (r->segtype == CAT_SEG_SHARED) {
-		if (oi->backing_fd < 0)
+		/* The write-back pager: page-outs go to the backing file itself. */
+		if (file.fd < 0)
 			return -EIO;
 		while (done < len) {
-			ssize_t n = pwrite(oi->backing_fd, (const uint8_t *)data + done, len - done,
-					   (off_t)(r->backing.offset_bytes + off + done));
+			ssize_t n = pwrite(file.fd, (const uint8_t *)data + done, len - done,
+					   (off_t)(file.offset_bytes + off + done));
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n < 0)
 				return done ? (ssize_t)done : pfs_neg_errno();
 			done += (size_t)n;
@@ -608,21 +767,18 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 		uint64_t want = PFS_MIN((uint64_t)(len - done), STORE_IO_MAX_PAGES * PFS_PAGE_SIZE - skip);
 		uint32_t npages = (uint32_t)pfs_bytes_to_pages(skip + want);
 		uint64_t tail_used = (skip + want) % PFS_PAGE_SIZE;
-		bool have_tail = tail_used && !(npages == 1 && skip);
+		bool same_page = npages == 1 && skip; /* head and tail are one page */
 
 		/* Partial pages keep their other bytes: read them before the arena is filled. */
-		if (skip && (rc = ob_read_page(io, oi, page, head)) < 0)
+		if (skip && (rc = ob_read_page(io, oi->id, &file, page, head)) < 0)
 			return done ? (ssize_t)done : rc;
-		if (have_tail && (rc = ob_read_page(io, oi, page + npages - 1, tail)) < 0)
+		if (tail_used && !same_page &&
+		    (rc = ob_read_page(io, oi->id, &file, page + npages - 1, tail)) < 0)
 			return done ? (ssize_t)done : rc;
-		if (npages == 1 && skip && tail_used)
+		if (skip)
 			memcpy(arena, head, PFS_PAGE_SIZE);
-		else {
-			if (skip)
-				memcpy(arena, head, PFS_PAGE_SIZE);
-			if (have_tail)
-				memcpy(arena + (uint64_t)(npages - 1) * PFS_PAGE_SIZE, tail, PFS_PAGE_SIZE);
-		}
+		if (tail_used && !same_page)
+			memcpy(arena + (uint64_t)(npages - 1) * PFS_PAGE_SIZE, tail, PFS_PAGE_SIZE);
 		if ((const uint8_t *)data + done != arena + skip)
 			memcpy(arena + skip, (const uint8_t *)data + done, (size_t)want);
 		rc = store_page_out(io, oi->id, r->memctl, page, npages, arena);

@@ -35,6 +35,7 @@ struct obj_cred {
 
 struct obj_attr {
 	uint64_t id;
+	uint64_t parent;       /* the directory holding it (0 for the root) */
 	uint8_t kind;          /* CAT_KIND_FILE or CAT_KIND_DIR */
 	uint32_t mode;         /* with S_IFREG / S_IFDIR */
 	uint32_t uid, gid;
@@ -95,6 +96,12 @@ int obj_setattr(struct objects *o, uint64_t id, unsigned to_set, const struct ob
  */
 typedef void (*obj_invalidate_fn)(void *arg, uint64_t id, uint64_t off_bytes, uint64_t len_bytes);
 void obj_set_invalidate_fn(struct objects *o, obj_invalidate_fn fn, void *arg);
+
+/*
+ * The mount point this layer serves: a backing file under it would be read
+ * through our own mount and could deadlock the daemon, so it is refused.
+ */
+int objects_set_mountpoint(struct objects *o, const char *path);
 
 /* ---- open handles and the page path ---- */
 

@@ -38,33 +38,43 @@ static int64_t oa_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Zero the bytes of page `page` from byte `from` on (a truncate inside a page). */
-static int oa_zero_tail(struct objects *o, const struct cat_object *rec, uint64_t size)
+int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
+		    const struct obj_cred *cred, uint64_t off, uint64_t len)
 {
-	uint64_t page = size / PFS_PAGE_SIZE, from = size % PFS_PAGE_SIZE;
-	uint64_t swap = 0;
+	struct ob_file file = { fd, rec->backing.offset_bytes, rec->backing.len_bytes };
+	uint64_t page = off / PFS_PAGE_SIZE, skip = off % PFS_PAGE_SIZE;
 	struct store_io *io;
-	int rc;
+	int kind, rc, own_fd = -1;
 
-	if (from == 0)
+	if (len == 0)
 		return 0;
-	if ((rc = store_count_pages(o->s, rec->id, page + 1, NULL, NULL, &swap)) < 0)
+	if (skip + len > PFS_PAGE_SIZE)
+		return -EINVAL;
+	if ((rc = store_page_kind(o->s, rec->id, page, &kind)) < 0)
 		return rc;
-	if ((rc = store_io_open(o->s, &io)) < 0)
-		return rc;
-	uint8_t *arena = store_io_buf(io);
-	rc = store_page_in(io, rec->id, page, 1, arena, NULL, NULL);
-	if (rc == -EIO) /* a FILE page: materialise it from the zero-filled tail below */
-		memset(arena, 0, PFS_PAGE_SIZE);
-	if (rc == 0 || rc == -EIO) {
-		memset(arena + from, 0, PFS_PAGE_SIZE - from);
-		rc = store_page_out(io, rec->id, rec->memctl, page, 1, arena);
+	if (kind == PMAP_ZERO)
+		return 0; /* zeros already: nothing to write (nor to charge) */
+	if (kind == PMAP_FILE && file.fd < 0) {
+		if ((own_fd = ob_open_as(cred, rec->backing.path, O_RDONLY)) < 0)
+			return own_fd;
+		file.fd = own_fd;
 	}
-	store_io_close(io);
+	if ((rc = store_io_open(o->s, &io)) == 0) {
+		uint8_t *arena = store_io_buf(io);
+		rc = store_page_in(io, rec->id, page, 1, arena, ob_fill_file, &file);
+		if (rc == 0) {
+			memset(arena + skip, 0, (size_t)len);
+			rc = store_page_out(io, rec->id, rec->memctl, page, 1, arena);
+		}
+		store_io_close(io);
+	}
+	if (own_fd >= 0)
+		close(own_fd);
 	return rc;
 }
 
-static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size)
+static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size,
+		     const struct obj_cred *cred)
 {
 	uint64_t old = rec->size_bytes;
 	int rc;
@@ -75,18 +85,24 @@ static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size)
 		return -EFBIG;
 	if (rec->segtype == CAT_SEG_SHARED) {
 		struct oinfo *oi = ob_find_open(o, rec->id);
-		if (!oi || oi->backing_fd < 0)
-			return -EBUSY; /* a shared object resizes its file only while open */
-		if (ftruncate(oi->backing_fd, (off_t)(rec->backing.offset_bytes + size)) < 0)
-			return pfs_neg_errno();
+		int fd = oi ? oi->backing_fd : -1;
+		int trc = fd < 0 ? -EBUSY /* a shared object resizes its file only while open */
+			  : ftruncate(fd, (off_t)(rec->backing.offset_bytes + size)) < 0 ? pfs_neg_errno() : 0;
+		ob_put(o, oi);
+		if (trc < 0)
+			return trc;
 		rec->backing.len_bytes = size;
 	}
 	if (size < old) {
 		uint64_t keep = pfs_bytes_to_pages(size);
 		rc = store_set_range(o->s, rec->id, rec->memctl, keep, UINT64_MAX - keep,
 				     PMAP_ZERO, 0);
-		if (rc == 0 && rec->segtype != CAT_SEG_SHARED)
-			rc = oa_zero_tail(o, rec, size);
+		if (rc == 0 && rec->segtype != CAT_SEG_SHARED && size % PFS_PAGE_SIZE) {
+			struct oinfo *oi = ob_find_open(o, rec->id);
+			rc = ob_zero_in_page(o, rec, oi ? oi->backing_fd : -1, cred, size,
+					     PFS_PAGE_SIZE - size % PFS_PAGE_SIZE);
+			ob_put(o, oi);
+		}
 		/* Shrinking must not come back after a crash: make it durable now. */
 		if (rc == 0)
 			rc = store_commit(o->s);
@@ -109,7 +125,7 @@ int obj_setattr(struct objects *o, uint64_t id, unsigned to_set, const struct ob
 		return rc;
 	if ((to_set & OBJ_SET_SIZE) && rec.kind == CAT_KIND_DIR)
 		return -EISDIR;
-	if ((to_set & OBJ_SET_SIZE) && (rc = oa_resize(o, &rec, a->size_bytes)) < 0)
+	if ((to_set & OBJ_SET_SIZE) && (rc = oa_resize(o, &rec, a->size_bytes, cred)) < 0)
 		return rc;
 	if (to_set & OBJ_SET_MODE)
 		rec.mode = (rec.mode & S_IFMT) | (a->mode & 07777);
@@ -248,6 +264,13 @@ ssize_t obj_listxattr(struct objects *o, uint64_t id, char *buf, size_t cap)
 	for (size_t i = 0; i < PFS_ARRAY_SIZE(names); i++) {
 		enum oa_name n = (enum oa_name)i;
 		char full[64];
+		/*
+		 * Read-only attributes are readable by name but not listed (as
+		 * CephFS does with its virtual ones), so copying tools do not
+		 * try to set them on another object.
+		 */
+		if (n == OA_PAGES || n == OA_ID || n == OA_USAGE)
+			continue;
 		if (!oa_applies(n, &rec) || (n == OA_BACKING && !(rec.flags & CAT_F_BACKING)))
 			continue;
 		if (n == OA_QUOTA) {
@@ -266,12 +289,15 @@ ssize_t obj_listxattr(struct objects *o, uint64_t id, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-/* A value as a NUL-terminated string; xattr values are bytes, often with a trailing newline. */
-static int oa_value(const char *value, size_t len, char *out, size_t cap)
+/*
+ * A value as a NUL-terminated string; xattr values are bytes, often with a
+ * trailing newline. Only flags may be empty (no flags).
+ */
+static int oa_value(const char *value, size_t len, char *out, size_t cap, bool may_be_empty)
 {
 	while (len && (value[len - 1] == '\n' || value[len - 1] == '\0'))
 		len--;
-	if (len == 0 || len >= cap || memchr(value, '\0', len))
+	if ((len == 0 && !may_be_empty) || len >= cap || memchr(value, '\0', len))
 		return -EINVAL;
 	memcpy(out, value, len);
 	out[len] = '\0';
@@ -304,6 +330,9 @@ static int oa_set_backing(struct objects *o, struct cat_object *rec, const char 
 	}
 	if (off % PFS_PAGE_SIZE)
 		return -EINVAL; /* pages map whole backing pages */
+	size_t mlen = o->mountpoint ? strlen(o->mountpoint) : 0;
+	if (mlen && strncmp(path, o->mountpoint, mlen) == 0 && (path[mlen] == '/' || path[mlen] == '\0'))
+		return -EINVAL; /* read through our own mount: the daemon would serve itself */
 	fd = ob_open_as(cred, path, rec->segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
 	if (fd == -EISDIR)
 		return -EINVAL;
@@ -368,10 +397,22 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		return rc;
 	if (!oa_applies(n, &rec))
 		return n == OA_MAXSIZE || n == OA_QUOTA || n == OA_USAGE ? -EINVAL : -ENOTSUP;
+	if ((rc = oa_value(value, len, v, sizeof(v), n == OA_FLAGS)) < 0)
+		return rc;
+	/*
+	 * Setting an attribute to the value it has is a no-op, so that cp -a
+	 * and mv across directories, which copy every listed attribute, work.
+	 */
+	char cur[CAT_PATH_MAX + 64];
+	ssize_t clen = obj_getxattr(o, id, name, cur, sizeof(cur) - 1);
+	/* (Naming the type of an untyped object is a change: it starts the type's lifecycle.) */
+	if (clen >= 0 && (n != OA_TYPE || (rec.flags & CAT_F_TYPED))) {
+		cur[clen] = '\0';
+		if (strcmp(cur, v) == 0)
+			return 0;
+	}
 	if (n == OA_PAGES || n == OA_ID || n == OA_USAGE)
 		return -EPERM; /* read-only */
-	if ((rc = oa_value(value, len, v, sizeof(v))) < 0)
-		return rc;
 	if (!oa_owner(cred, &rec))
 		return -EPERM;
 	old = rec;
@@ -385,8 +426,6 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 			return rc;
 		if (swap)
 			return -EBUSY;
-		if (ob_find_open(o, id))
-			return -EBUSY; /* its users map the old contents */
 	}
 	switch (n) {
 	case OA_TYPE: {
@@ -432,8 +471,28 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		ob_put_record(o, &old);
 		return rc;
 	}
-	if (n == OA_TYPE || n == OA_BACKING)
+	if (n == OA_TYPE || n == OA_BACKING) {
+		/*
+		 * Users that have it open (or whose release is still on its way:
+		 * FUSE releases asynchronously) see the new image: their backing
+		 * file is reopened and the kernel's pages are dropped.
+		 */
+		struct oinfo *oi = ob_find_open(o, id);
+		if (oi) {
+			pthread_mutex_lock(&oi->lock);
+			if (oi->backing_fd >= 0)
+				close(oi->backing_fd);
+			oi->backing_fd = -1;
+			if (oi->rec.flags & CAT_F_BACKING)
+				oi->backing_fd = ob_open_as(cred, oi->rec.backing.path,
+							    oi->rec.segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
+			if (oi->backing_fd < 0)
+				oi->backing_fd = -1; /* its FILE pages read as EIO until reopened */
+			pthread_mutex_unlock(&oi->lock);
+			ob_put(o, oi);
+		}
 		ob_invalidate(o, id, 0, 0);
+	}
 	return 0;
 }
 
@@ -478,6 +537,15 @@ int obj_fallocate(struct objects *o, uint64_t handle, int mode, uint64_t off, ui
 		return -EROFS;
 	/* Whole pages go back to their initial contents; partial ones are zeroed (like tmpfs). */
 	uint64_t first = pfs_bytes_to_pages(off), end = (off + len) / PFS_PAGE_SIZE;
+	uint64_t head_end = PFS_MIN(off + len, first * PFS_PAGE_SIZE);
+	struct obj_cred self = { .uid = geteuid(), .gid = getegid() };
+	int fd = h->oi->backing_fd;
+	if (off % PFS_PAGE_SIZE && (rc = ob_zero_in_page(o, &rec, fd, &self, off, head_end - off)) < 0)
+		return rc;
+	if ((off + len) % PFS_PAGE_SIZE && end * PFS_PAGE_SIZE >= head_end &&
+	    (rc = ob_zero_in_page(o, &rec, fd, &self, PFS_MAX(end * PFS_PAGE_SIZE, off),
+				  off + len - PFS_MAX(end * PFS_PAGE_SIZE, off))) < 0)
+		return rc;
 	if (first < end) {
 		uint64_t file_pages = (rec.flags & CAT_F_BACKING) ? pfs_bytes_to_pages(rec.backing.len_bytes) : 0;
 		rc = store_set_range(o->s, rec.id, rec.memctl, first, end - first, PMAP_ZERO, 0);

@@ -14,13 +14,21 @@
 #include <pthread.h>
 #include "object.h"
 
+/*
+ * An open object. It stays in the open table while it has opens, while its
+ * last release runs terminate (`closing`: a new open waits for it, so it
+ * never loads a record older than the one being written), and is freed once
+ * it has left the table and no ob_find_open reference remains.
+ */
 struct oinfo {
 	uint64_t id;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;  /* guards rec */
 	struct cat_object rec; /* authoritative while open */
-	unsigned opens;
+	unsigned opens, refs;  /* refs: ob_find_open holders; both under objects.lock */
+	bool closing, in_table;
 	bool unlinked;         /* name gone: destroy at last release */
 	int backing_fd;        /* -1 when none is open */
+	struct ohandle *handles;
 	struct { pid_t pid; unsigned count; } pids[16];
 	struct oinfo *hnext;
 };
@@ -29,19 +37,48 @@ struct ohandle {
 	struct oinfo *oi;
 	int flags;
 	pid_t pid;
+	struct ohandle *next, *prev;
+};
+
+/* A record the page path changed, waiting for the next commit. */
+struct odirty {
+	struct cat_object rec;
+	uint64_t seq;
 };
 
 struct objects {
 	struct store *s;
 	struct cat *cat;
 	pthread_mutex_t lock;
+	pthread_cond_t closed; /* an object finished closing */
 	struct oinfo *table[1024];
 	obj_invalidate_fn inval;
 	void *inval_arg;
+	char *mountpoint;      /* backing files must not be under it */
 	pthread_mutex_t dirty_lock;
-	struct cat_object *dirty; /* latest records of objects changed by the page path */
+	struct odirty *dirty;
 	size_t ndirty, capdirty;
+	uint64_t dirty_seq, dirty_written; /* written: highest seq the last commit hook wrote */
 };
+
+/* Where a FILE run of a page-in comes from. */
+struct ob_file {
+	int fd;
+	uint64_t offset_bytes, len_bytes;
+};
+/* store_file_fn over a struct ob_file: the backing range, zeros past its end. */
+int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf);
+/*
+ * Zero [off, off + len) inside one page of rec's object (read, zero, write),
+ * keeping the page's other bytes, backing ones included; fd is the backing
+ * file or -1 (then it is opened with cred when the page needs it).
+ */
+int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
+		    const struct obj_cred *cred, uint64_t off, uint64_t len);
+/* Drop a reference taken by ob_find_open. */
+void ob_put(struct objects *o, struct oinfo *oi);
+/* Is id open (or closing)? */
+bool ob_is_open(struct objects *o, uint64_t id);
 
 /* The record of id from the catalogue (callable with objects.lock held). */
 int ob_read_record(struct objects *o, uint64_t id, struct cat_object *rec);
@@ -49,7 +86,7 @@ int ob_read_record(struct objects *o, uint64_t id, struct cat_object *rec);
 int ob_get_record(struct objects *o, uint64_t id, struct cat_object *rec);
 /* Write rec now (and keep the open copy in step). */
 int ob_put_record(struct objects *o, const struct cat_object *rec);
-/* The open object, referenced, or NULL; obj_release/ob_put drop it. */
+/* The open (or closing) object, with a reference for the caller to ob_put, or NULL. */
 struct oinfo *ob_find_open(struct objects *o, uint64_t id);
 void ob_attr_from(struct objects *o, const struct cat_object *rec, struct obj_attr *a);
 /* Open path with a caller's file-system identity (setfsuid/setfsgid/groups, this thread only). */

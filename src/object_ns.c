@@ -14,11 +14,25 @@
 
 int obj_getattr(struct objects *o, uint64_t id, struct obj_attr *out)
 {
+	struct oinfo *oi = ob_find_open(o, id);
 	struct cat_object rec;
-	int rc = ob_get_record(o, id, &rec);
+	bool unlinked = false;
+	int rc = 0;
 
-	if (rc == 0)
+	if (oi) {
+		pthread_mutex_lock(&oi->lock);
+		rec = oi->rec;
+		unlinked = oi->unlinked;
+		pthread_mutex_unlock(&oi->lock);
+		ob_put(o, oi);
+	} else {
+		rc = ob_read_record(o, id, &rec);
+	}
+	if (rc == 0) {
 		ob_attr_from(o, &rec, out);
+		if (unlinked)
+			out->nlink = 0; /* open but nameless, as fstat shows on tmpfs */
+	}
 	return rc;
 }
 
@@ -55,6 +69,12 @@ static int ob_create_txn(struct cat_txn *txn, void *arg)
 		return rc;
 	if (parent.kind != CAT_KIND_DIR)
 		return -ENOTDIR;
+	if (parent.mode & S_ISGID) {
+		/* BSD group semantics in a setgid directory, as every Linux file system. */
+		c->rec.gid = parent.gid;
+		if (c->dir)
+			c->rec.mode |= S_ISGID;
+	}
 	rc = cat_name_get(txn, c->rec.parent, c->rec.name, &existing);
 	if (rc == 0)
 		return -EEXIST;
@@ -136,10 +156,16 @@ int obj_unlink(struct objects *o, uint64_t parent, const char *name)
 	if (a.kind == CAT_KIND_DIR)
 		return -EISDIR;
 	pthread_mutex_lock(&o->lock); /* no open may start or end meanwhile */
-	oi = NULL;
-	for (struct oinfo *p = o->table[a.id % PFS_ARRAY_SIZE(o->table)]; p; p = p->hnext)
-		if (p->id == a.id)
-			oi = p;
+	for (;;) {
+		oi = NULL;
+		for (struct oinfo *p = o->table[a.id % PFS_ARRAY_SIZE(o->table)]; p; p = p->hnext)
+			if (p->id == a.id)
+				oi = p;
+		if (!oi || !oi->closing)
+			break;
+		/* Its last release is writing it back: decide once that is done. */
+		pthread_cond_wait(&o->closed, &o->lock);
+	}
 	struct destroy_arg d = { a.id, parent, name };
 	if (oi) {
 		/* Still open: the name goes now, the object at its last release. */
@@ -263,11 +289,11 @@ int obj_rename(struct objects *o, uint64_t parent, const char *name, uint64_t ne
 		if (a.kind == CAT_KIND_DIR || ((flags & RENAME_EXCHANGE) && t.kind == CAT_KIND_DIR))
 			return -EXDEV;
 		if (store_count_pages(o->s, a.id, PFS_ALL_PAGES, NULL, NULL, &swap) < 0 || swap ||
-		    ob_find_open(o, a.id))
+		    ob_is_open(o, a.id))
 			return -EXDEV;
 		if (flags & RENAME_EXCHANGE) {
 			if (store_count_pages(o->s, t.id, PFS_ALL_PAGES, NULL, NULL, &swap) < 0 ||
-			    swap || ob_find_open(o, t.id))
+			    swap || ob_is_open(o, t.id))
 				return -EXDEV;
 		}
 	}
@@ -292,6 +318,7 @@ int obj_rename(struct objects *o, uint64_t parent, const char *name, uint64_t ne
 		oi->rec.parent = newparent;
 		snprintf(oi->rec.name, sizeof(oi->rec.name), "%s", newname);
 		pthread_mutex_unlock(&oi->lock);
+		ob_put(o, oi);
 	}
 	return 0;
 }
@@ -317,6 +344,7 @@ static int ob_readdir_one(const char *name, uint64_t id, void *arg)
 		pthread_mutex_lock(&oi->lock);
 		rec = oi->rec;
 		pthread_mutex_unlock(&oi->lock);
+		ob_put(ra->o, oi);
 	}
 	ob_attr_from(ra->o, &rec, &a);
 	return ra->fn(name, &a, ra->arg);

@@ -308,6 +308,23 @@ int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uin
 	return rc;
 }
 
+int store_page_kind(struct store *s, uint64_t obj, uint64_t page, int *kind)
+{
+	uint64_t counts[PMAP_KIND_MAX + 1];
+	struct mobj *m = st_mobj(s, obj, 0);
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	if (page == UINT64_MAX)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&m->lock);
+	rc = st_count_kinds(s, m, page, page + 1, counts);
+	pthread_rwlock_unlock(&m->lock);
+	*kind = counts[PMAP_SWAP] ? PMAP_SWAP : counts[PMAP_FILE] ? PMAP_FILE : PMAP_ZERO;
+	return rc;
+}
+
 int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *zero,
 		      uint64_t *file, uint64_t *swap)
 {

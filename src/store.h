@@ -41,7 +41,7 @@ struct store_options {
 
 /*
  * Open (creating if absent) the store in dir: dir/catalogue/ (LMDB) and
- * dir/swap.N. -EAGAIN if another process has it open; -EUCLEAN if the swap
+ * dir/swap.N. -EBUSY if another process has it open; -EUCLEAN if the swap
  * files and the catalogue disagree (a swap file shorter than recorded).
  */
 int store_open(const char *dir, const struct store_options *opt, struct store **out);
@@ -99,6 +99,9 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
  * stays pending and the next commit tries again.
  */
 int store_commit(struct store *s);
+
+/* The kind (PMAP_ZERO, PMAP_FILE, PMAP_SWAP) of one page of obj, all layers considered. */
+int store_page_kind(struct store *s, uint64_t obj, uint64_t page, int *kind);
 
 /* Page counts by kind of [0, npages) of obj as a page-in would see them (all layers). */
 int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *zero,

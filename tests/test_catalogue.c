@@ -205,15 +205,15 @@ static void second_writer_and_reader_beside_writer_are_refused(void **state)
 	struct cat *other = NULL;
 	struct cat_options ro = { .read_only = true };
 
-	assert_int_equal(cat_open(fx->dir, NULL, &other), -EAGAIN);
-	assert_int_equal(cat_open(fx->dir, &ro, &other), -EAGAIN);
+	assert_int_equal(cat_open(fx->dir, NULL, &other), -EBUSY);
+	assert_int_equal(cat_open(fx->dir, &ro, &other), -EBUSY);
 	cat_close(fx->cat);
 	fx->cat = NULL;
 	/* With the writer gone, read-only opens share the store. */
 	struct cat *r1, *r2;
 	assert_int_equal(cat_open(fx->dir, &ro, &r1), 0);
 	assert_int_equal(cat_open(fx->dir, &ro, &r2), 0);
-	assert_int_equal(cat_open(fx->dir, NULL, &other), -EAGAIN);
+	assert_int_equal(cat_open(fx->dir, NULL, &other), -EBUSY);
 	cat_close(r1);
 	cat_close(r2);
 	reopen(fx);

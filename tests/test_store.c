@@ -1271,20 +1271,20 @@ static void swap_file_shorter_than_recorded_is_euclean(void **state)
 	assert_int_equal(store_open(f->dir, &f->opt, &s), -EUCLEAN);
 }
 
-static void second_open_is_eagain(void **state)
+static void second_open_is_ebusy(void **state)
 {
 	struct fx *f = *state;
 	struct store *s = NULL;
 	pid_t pid;
 	int status;
 
-	assert_int_equal(store_open(f->dir, &f->opt, &s), -EAGAIN);
+	assert_int_equal(store_open(f->dir, &f->opt, &s), -EBUSY);
 	/* From another process too. */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		alarm(20);
-		_exit(store_open(f->dir, &f->opt, &s) == -EAGAIN ? 0 : 1);
+		_exit(store_open(f->dir, &f->opt, &s) == -EBUSY ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -1437,7 +1437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(commit_larger_than_the_catalogue_map_grows_it, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(swap_file_shorter_than_its_data_is_euclean, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(swap_file_shorter_than_recorded_is_euclean, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(second_open_is_eagain, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(second_open_is_ebusy, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(invalid_arguments_are_einval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(freed_runs_are_hole_punched, fx_setup, fx_teardown),
