@@ -274,7 +274,20 @@ void pfsd_ctl_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	fuse_reply_buf(req, t->data + off, PFS_MIN(size, t->len - (size_t)off));
+	/*
+	 * Reply from a private copy: once the kernel has the bytes the reader
+	 * may close, and the release (on another worker) frees t while this
+	 * thread is still returning from writev.
+	 */
+	size_t n = PFS_MIN(size, t->len - (size_t)off);
+	char *copy = malloc(n);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, t->data + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 void pfsd_ctl_release(struct fuse_file_info *fi)

@@ -1086,23 +1086,13 @@ static int cmd_loop_write(int argc, char **argv)
 	}
 }
 
-static int cmd_check_log(int argc, char **argv)
+/* check-log with ver[] (per page, the last acknowledged version) to fill. */
+static int check_log_into(const char *path, uint64_t npages, const char *log, uint64_t *ver)
 {
-	const char *path, *log;
-	uint64_t npages, size, nlines, *ver, ahead = 0, acked = 0;
+	uint64_t size, nlines, ahead = 0, acked = 0;
 	int fd;
 	struct map m = { 0 };
 
-	if (argc != 3) {
-		say("usage: check-log FILE PAGES LOG");
-		return 2;
-	}
-	path = argv[0];
-	npages = need_size("PAGES", argv[1]);
-	log = argv[2];
-	ver = calloc(npages ? npages : 1, sizeof *ver);
-	if (!ver)
-		return 1;
 	if (read_log(log, npages, ver, &nlines) < 0) {
 		say_err("check-log: read %s", log);
 		return 1;
@@ -1160,6 +1150,24 @@ static int cmd_check_log(int argc, char **argv)
 	unmap(&m);
 	close(fd);
 	return 0;
+}
+
+static int cmd_check_log(int argc, char **argv)
+{
+	uint64_t npages, *ver;
+	int rc;
+
+	if (argc != 3) {
+		say("usage: check-log FILE PAGES LOG");
+		return 2;
+	}
+	npages = need_size("PAGES", argv[1]);
+	ver = calloc(npages ? npages : 1, sizeof *ver);
+	if (!ver)
+		return 1;
+	rc = check_log_into(argv[0], npages, argv[2], ver);
+	free(ver);
+	return rc;
 }
 
 /* ---- coherence FILE SEED: read()/write() and a mapping of the same object ---- */
