@@ -39,7 +39,37 @@ struct ci_info {
 	uint64_t maxsize;
 	bool have_quota, have_usage;
 	uint64_t quota, usage;
+	/* Who has it open (from MOUNT/.pagerfs/opens): pid, open handles, command. */
+	struct { long pid; unsigned opens; char comm[32]; } users[16];
+	unsigned nusers;
 };
+
+/* Fill in->users from the daemon's open counts; quietly none if it cannot say. */
+static void ci_users(const char *path, struct ci_info *in)
+{
+	char root[PATH_MAX], *text = malloc(65536), *save = NULL;
+
+	if (!text)
+		return;
+	if (mnt_root(path, root, sizeof(root)) == 0 &&
+	    mnt_read_control(root, "opens", text, 65536) == 0) {
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long id;
+			long pid;
+			unsigned opens;
+			char comm[32];
+			if (line[0] == '#' || sscanf(line, "%llu %ld %u %31[^\n]", &id, &pid, &opens, comm) != 4)
+				continue;
+			if (id != in->id || in->nusers == sizeof(in->users) / sizeof(in->users[0]))
+				continue;
+			in->users[in->nusers].pid = pid;
+			in->users[in->nusers].opens = opens;
+			snprintf(in->users[in->nusers].comm, sizeof(in->users[0].comm), "%s", comm);
+			in->nusers++;
+		}
+	}
+	free(text);
+}
 
 /* An optional attribute: 1 present, 0 absent (ENODATA), or -errno. */
 static int ci_optional(const char *path, const char *name, char *buf, size_t cap)
@@ -101,6 +131,7 @@ static int ci_get(const char *path, struct ci_info *in)
 		return rc;
 	if (rc && (in->have_maxsize = true) && (rc = ci_u64(v, &in->maxsize)) < 0)
 		return rc;
+	ci_users(path, in);
 	return 0;
 }
 
@@ -205,24 +236,27 @@ static int ci_row_for(struct ci_table *t, const char *name, const struct ci_info
 		ctl_size(in->usage, u, sizeof(u));
 	else
 		strcpy(u, "-");
+	char users[16] = "-";
+	if (in->nusers)
+		snprintf(users, sizeof(users), "%u", in->nusers); /* processes with it open */
 	const char *cols[] = { id, type, in->flags[0] ? in->flags : "-",
 			       ci_mode(in->st.st_mode, mode),
 			       ci_owner(in->st.st_uid, in->st.st_gid, owner, sizeof(owner)),
-			       size, z, f, s, q, u, last };
-	return ci_table_add(t, cols, 12);
+			       size, z, f, s, q, u, users, last };
+	return ci_table_add(t, cols, 13);
 }
 
 static void ci_table_print(struct ctl *c, struct ci_table *t)
 {
 	static const char *const shorth[] = { "TYPE", "SIZE", "ZERO", "FILE", "SWAP", "NAME" };
 	static const char *const longh[] = { "ID", "TYPE", "FLAGS", "MODE", "OWNER", "SIZE",
-					     "ZERO", "FILE", "SWAP", "QUOTA", "USAGE", "NAME" };
+					     "ZERO", "FILE", "SWAP", "QUOTA", "USAGE", "OPEN", "NAME" };
 	/* Numbers right-aligned, words left-aligned; the name is last and free. */
 	static const bool short_right[] = { 0, 1, 1, 1, 1, 0 };
-	static const bool long_right[] = { 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0 };
+	static const bool long_right[] = { 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0 };
 	const char *const *head = t->lng ? longh : shorth;
 	const bool *right = t->lng ? long_right : short_right;
-	size_t ncols = t->lng ? 12 : 6, w[CI_COLS] = { 0 };
+	size_t ncols = t->lng ? 13 : 6, w[CI_COLS] = { 0 };
 
 	for (size_t i = 0; i < ncols; i++) {
 		w[i] = strlen(head[i]);
@@ -417,6 +451,16 @@ static void ci_stat_json(struct ctl *c, const char *path, const struct ci_info *
 		else
 			json_null(&j);
 		json_kv_u64(&j, "blocks", (uint64_t)in->st.st_blocks);
+		json_key(&j, "open_by");
+		json_begin_array(&j);
+		for (unsigned i = 0; i < in->nusers; i++) {
+			json_begin_object(&j);
+			json_kv_u64(&j, "pid", (uint64_t)in->users[i].pid);
+			json_kv_string(&j, "command", in->users[i].comm);
+			json_kv_u64(&j, "opens", in->users[i].opens);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
 	}
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)(in->st.st_mode & 07777));
 	json_kv_string(&j, "mode", mode);
@@ -469,6 +513,12 @@ static void ci_stat_text(struct ctl *c, const char *path, const struct ci_info *
 				ctl_size(in->backing_len, b, sizeof(b)));
 		else
 			fprintf(o, "backing   none (anonymous)\n");
+		if (in->nusers == 0)
+			fprintf(o, "open by   nobody\n");
+		for (unsigned i = 0; i < in->nusers; i++)
+			fprintf(o, "%s pid %ld (%s), %u open%s\n", i ? "         " : "open by  ",
+				in->users[i].pid, in->users[i].comm, in->users[i].opens,
+				in->users[i].opens == 1 ? "" : "s");
 	}
 	fprintf(o, "mode      %s (%04o)\n", ci_mode(in->st.st_mode, a), (unsigned)(in->st.st_mode & 07777));
 	fprintf(o, "owner     %s\n", ci_owner(in->st.st_uid, in->st.st_gid, t, sizeof(t)));

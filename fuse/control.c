@@ -23,7 +23,7 @@
 #include "log.h"
 #include "pagerfsd.h"
 
-#define CT_TEXT_MAX 4096
+#define CT_TEXT_MAX 65536 /* opens may list many processes */
 
 struct ct_text {
 	size_t len;
@@ -37,6 +37,7 @@ static const struct {
 	{ "status", PFSD_CTL_STATUS },
 	{ "swap", PFSD_CTL_SWAP },
 	{ "stats", PFSD_CTL_STATS },
+	{ "opens", PFSD_CTL_OPENS },
 };
 
 static void ct_add(struct ct_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,6 +171,30 @@ static void ct_stats(struct pfsd *d, struct ct_text *t)
 	ct_add(t, "errors other: %" PRIu64 "\n", (uint64_t)atomic_load(&c->errors[PFSD_ERR_OTHER]));
 }
 
+/* One line per object and process that has it open: "ID PID OPENS COMMAND". */
+static int ct_open_one(uint64_t id, pid_t pid, unsigned opens, void *arg)
+{
+	struct ct_text *t = arg;
+	char path[64], comm[64] = "?";
+	FILE *f;
+
+	/* /proc, never our own mount: safe from the daemon. */
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	ct_add(t, "%" PRIu64 " %d %u %s\n", id, (int)pid, opens, comm);
+	return t->len >= sizeof(t->data) - 1 ? 1 : 0;
+}
+
+static void ct_opens(struct pfsd *d, struct ct_text *t)
+{
+	ct_add(t, "# object pid opens command\n");
+	obj_foreach_open(d->objs, ct_open_one, t);
+}
+
 static void ct_render(struct pfsd *d, uint64_t ino, struct ct_text *t)
 {
 	t->len = 0;
@@ -180,6 +205,8 @@ static void ct_render(struct pfsd *d, uint64_t ino, struct ct_text *t)
 		ct_swap(d, t);
 	else if (ino == PFSD_CTL_STATS)
 		ct_stats(d, t);
+	else if (ino == PFSD_CTL_OPENS)
+		ct_opens(d, t);
 }
 
 void pfsd_ctl_stat(struct pfsd *d, uint64_t ino, struct stat *st)

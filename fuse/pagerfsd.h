@@ -52,7 +52,8 @@
 #define PFSD_CTL_STATUS   (PFSD_CTL_DIR_INO + 1)
 #define PFSD_CTL_SWAP     (PFSD_CTL_DIR_INO + 2)
 #define PFSD_CTL_STATS    (PFSD_CTL_DIR_INO + 3)
-#define PFSD_CTL_LAST     PFSD_CTL_STATS
+#define PFSD_CTL_OPENS    (PFSD_CTL_DIR_INO + 4)
+#define PFSD_CTL_LAST     PFSD_CTL_OPENS
 static inline bool pfsd_is_ctl(uint64_t ino)
 {
 	return ino >= PFSD_CTL_DIR_INO;

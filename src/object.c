@@ -636,6 +636,21 @@ int obj_release(struct objects *o, uint64_t handle)
 	return rc;
 }
 
+int obj_foreach_open(struct objects *o, int (*fn)(uint64_t id, pid_t pid, unsigned opens, void *arg),
+		     void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&o->lock);
+	for (size_t b = 0; b < PFS_ARRAY_SIZE(o->table) && rc == 0; b++)
+		for (struct oinfo *oi = o->table[b]; oi && rc == 0; oi = oi->hnext)
+			for (size_t i = 0; i < PFS_ARRAY_SIZE(oi->pids) && rc == 0; i++)
+				if (oi->pids[i].count)
+					rc = fn(oi->id, oi->pids[i].pid, oi->pids[i].count, arg);
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
 /* ---- the page path ---- */
 
 int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf)

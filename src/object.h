@@ -112,6 +112,13 @@ int objects_set_mountpoint(struct objects *o, const char *path);
  */
 int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *cred,
 	     uint64_t *handle);
+/*
+ * Who has what open: fn(id, pid, opens, arg) for every process with open
+ * handles on an object (the open counts obj_open keeps per pid); fn > 0 stops.
+ */
+int obj_foreach_open(struct objects *o, int (*fn)(uint64_t id, pid_t pid, unsigned opens, void *arg),
+		     void *arg);
+
 /* Last release of an object runs its type's terminate (INTERFACE.md). */
 int obj_release(struct objects *o, uint64_t handle);
 
