@@ -136,6 +136,17 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
  */
 ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint64_t off,
 		  size_t len, const void *data);
+/*
+ * copy_file_range: len bytes of src at src_off to dst at dst_off. Whole pages
+ * are shared copy-on-write where that is what copying means (object_clone.c
+ * says when), the rest copied; cost follows the extents, not the bytes.
+ * Returns the bytes copied (short at the end of src). -EINVAL for overlapping
+ * ranges of one object, -EROFS for a code destination, -ENOSPC when dst's
+ * control cannot take the pages.
+ */
+ssize_t obj_copy_range(struct objects *o, struct store_io *io, uint64_t src_handle, uint64_t src_off,
+		       uint64_t dst_handle, uint64_t dst_off, size_t len);
+
 /* fsync/msync: everything written to the object so far is durable when this returns. */
 int obj_fsync(struct objects *o, uint64_t handle);
 /* fallocate: mode 0 reserves, PUNCH_HOLE|KEEP_SIZE releases to initial contents. */

@@ -740,6 +740,115 @@ static void root_belongs_to_the_daemons_user(void **state)
 	assert_int_equal(a.gid, getegid());
 }
 
+/* ---- copy_file_range: copy-on-write clones ---- */
+
+static void clone_shares_pages_copy_on_write(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t a[8 * 4096], b[8 * 4096], back[8 * 4096];
+	uint64_t src = mkfile(fx, CAT_ROOT_ID, "src"), dst = mkfile(fx, CAT_ROOT_ID, "dst");
+	uint64_t hs = openh(fx, src, O_RDWR), hd = openh(fx, dst, O_RDWR);
+	struct store_stats st;
+	char why[256];
+
+	fill(a, sizeof(a), 21);
+	assert_int_equal(obj_write(fx->o, fx->io, hs, 0, sizeof(a), a), (ssize_t)sizeof(a));
+	assert_int_equal(obj_fsync(fx->o, hs), 0);
+	store_get_stats(fx->s, &st);
+	uint64_t used = st.swap_frames - st.free_frames;
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 0, hd, 0, sizeof(a)), (ssize_t)sizeof(a));
+	store_get_stats(fx->s, &st);
+	assert_int_equal(st.swap_frames - st.free_frames, used); /* shared, not copied */
+	getx(fx, dst, "user.pagerfs.pages", "zero=0 file=0 swap=8");
+	assert_int_equal(obj_read(fx->o, fx->io, hd, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(a, back, sizeof(a));
+	/* Writes to either side never show in the other. */
+	fill(b, 4096, 99);
+	assert_int_equal(obj_write(fx->o, fx->io, hd, 4096, 4096, b), 4096);
+	assert_int_equal(obj_write(fx->o, fx->io, hs, 8192, 4096, b), 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, hs, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(back + 4096, a + 4096, 4096);
+	assert_memory_equal(back + 8192, b, 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, hd, 0, sizeof(back), back), (ssize_t)sizeof(back));
+	assert_memory_equal(back + 4096, b, 4096);
+	assert_memory_equal(back + 8192, a + 8192, 4096);
+	assert_int_equal(obj_fsync(fx->o, hd), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	assert_int_equal(obj_release(fx->o, hs), 0);
+	assert_int_equal(obj_release(fx->o, hd), 0);
+}
+
+static void clone_copies_partial_and_misaligned_parts(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t a[5 * 4096], back[5 * 4096];
+	uint64_t src = mkfile(fx, CAT_ROOT_ID, "s2"), dst = mkfile(fx, CAT_ROOT_ID, "d2");
+	uint64_t hs = openh(fx, src, O_RDWR), hd = openh(fx, dst, O_RDWR);
+	struct obj_attr at;
+
+	fill(a, sizeof(a), 3);
+	assert_int_equal(obj_write(fx->o, fx->io, hs, 0, sizeof(a), a), (ssize_t)sizeof(a));
+	/* Congruent offsets: a partial head, 3 shared pages, a partial tail. */
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 100, hd, 100, 4 * 4096), 4 * 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, hd, 100, 4 * 4096, back), 4 * 4096);
+	assert_memory_equal(a + 100, back, 4 * 4096);
+	/* Not congruent: copied byte for byte, and clipped at the source's end. */
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 4096, hd, 30000, 1 << 20), 4 * 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, hd, 30000, 4 * 4096, back), 4 * 4096);
+	assert_memory_equal(a + 4096, back, 4 * 4096);
+	assert_int_equal(obj_getattr(fx->o, dst, &at), 0);
+	assert_int_equal(at.size_bytes, 30000 + 4 * 4096);
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, sizeof(a), hd, 0, 10), 0);
+	/* Overlapping ranges of one object are refused. */
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 0, hs, 4096, 8192), -EINVAL);
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 0, hs, 8192, 8192), 8192);
+	assert_int_equal(obj_release(fx->o, hs), 0);
+	assert_int_equal(obj_release(fx->o, hd), 0);
+}
+
+static void clone_of_a_sparse_gigabyte_costs_its_extents(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t src = mkfile(fx, CAT_ROOT_ID, "big"), dst = mkfile(fx, CAT_ROOT_ID, "big2");
+	uint64_t hs = openh(fx, src, O_RDWR), hd = openh(fx, dst, O_RDWR);
+	uint8_t page[4096];
+	struct obj_attr a = { .size_bytes = 1ULL << 30 };
+
+	assert_int_equal(obj_setattr(fx->o, src, OBJ_SET_SIZE, &a, &fx->cred, &a), 0);
+	memset(page, 5, sizeof(page));
+	for (int i = 0; i < 16; i++) /* scattered pages */
+		assert_int_equal(obj_write(fx->o, fx->io, hs, (uint64_t)i * 64 << 20, 4096, page), 4096);
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 0, hd, 0, 1ULL << 30), 1 << 30);
+	getx(fx, dst, "user.pagerfs.pages", "zero=262128 file=0 swap=16");
+	assert_int_equal(obj_release(fx->o, hs), 0);
+	assert_int_equal(obj_release(fx->o, hd), 0);
+}
+
+static void clone_into_code_is_erofs(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "t", 1);
+	uint64_t src = mkfile(fx, CAT_ROOT_ID, "s3"), code = mkfile(fx, CAT_ROOT_ID, "c3");
+	uint8_t page[4096] = { 1 };
+
+	setx(fx, code, "user.pagerfs.type", "code", 0);
+	setx(fx, code, "user.pagerfs.backing", bpath, 0);
+	uint64_t hs = openh(fx, src, O_RDWR), hc = openh(fx, code, O_RDONLY);
+	assert_int_equal(obj_write(fx->o, fx->io, hs, 0, 4096, page), 4096);
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hs, 0, hc, 0, 4096), -EROFS);
+	/* Copying out of a backed object copies its bytes. */
+	uint64_t d = mkfile(fx, CAT_ROOT_ID, "d3"), hd = openh(fx, d, O_RDWR);
+	uint8_t back[4096];
+	assert_int_equal(obj_copy_range(fx->o, fx->io, hc, 0, hd, 0, 4096), 4096);
+	assert_int_equal(obj_read(fx->o, fx->io, hd, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'A');
+	getx(fx, d, "user.pagerfs.pages", "zero=0 file=0 swap=1");
+	assert_int_equal(obj_release(fx->o, hs), 0);
+	assert_int_equal(obj_release(fx->o, hc), 0);
+	assert_int_equal(obj_release(fx->o, hd), 0);
+	free(bpath);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -771,6 +880,10 @@ int main(void)
 		T(setgid_directory_passes_its_group_down),
 		T(backing_inside_the_mount_is_refused),
 		T(root_belongs_to_the_daemons_user),
+		T(clone_shares_pages_copy_on_write),
+		T(clone_copies_partial_and_misaligned_parts),
+		T(clone_of_a_sparse_gigabyte_costs_its_extents),
+		T(clone_into_code_is_erofs),
 	};
 	return cmocka_run_group_tests_name("object", tests, NULL, NULL);
 }
