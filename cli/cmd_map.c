@@ -151,7 +151,8 @@ struct cm_walk {
 static int cm_walk_piece(const struct pmap_extent *piece, void *arg)
 {
 	struct cm_walk *w = arg;
-	enum map_kind k = piece->kind == PMAP_SWAP ? MAP_SWAP
+	/* Reserved pages are swap held for the object: drawn as swap. */
+	enum map_kind k = piece->kind == PMAP_SWAP || piece->kind == PMAP_RSV ? MAP_SWAP
 			: piece->kind == PMAP_FILE ? MAP_FILE : MAP_ZERO;
 
 	map_cells_add(w->cells, w->sc, piece->first, piece->npages, k);
@@ -192,6 +193,8 @@ static int cm_print_run(const struct pmap_extent *piece, void *arg)
 		else
 			snprintf(where, sizeof(where), "frames %" PRIu64 "..%" PRIu64 " in %s", piece->base,
 				 piece->base + piece->npages - 1, name);
+	} else if (piece->kind == PMAP_RSV) {
+		snprintf(where, sizeof(where), "reserved by fallocate, no frame yet");
 	} else if (piece->kind == PMAP_FILE) {
 		if (piece->npages == 1)
 			snprintf(where, sizeof(where), "backing page %" PRIu64, piece->base);
@@ -201,7 +204,8 @@ static int cm_print_run(const struct pmap_extent *piece, void *arg)
 	}
 	fprintf(r->c->out, "%6" PRIu64 "  %*" PRIu64 "  %*" PRIu64 "  %*" PRIu64 "  %-4s  %s\n", r->n++,
 		r->width, piece->first, r->width, piece->first + piece->npages - 1, r->width,
-		piece->npages, piece->kind == PMAP_SWAP ? "swap" : piece->kind == PMAP_FILE ? "file" : "zero",
+		piece->npages, piece->kind == PMAP_SWAP ? "swap" : piece->kind == PMAP_FILE ? "file" :
+			       piece->kind == PMAP_RSV ? "rsv" : "zero",
 		where);
 	return 0;
 }

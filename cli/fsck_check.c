@@ -378,6 +378,10 @@ static int fk_extent(const void *k, size_t klen, const void *v, size_t vlen, voi
 	uint64_t npages = pfs_bytes_to_pages(o->size_bytes);
 	if (end > npages)
 		fk->n_past_end += end - PFS_MAX(first, npages);
+	if (e.kind == PMAP_RSV) {
+		o->swap_pages += e.npages; /* reserved swap: charged, no frame yet */
+		return 0;
+	}
 	if (e.kind != PMAP_SWAP)
 		return 0;
 	o->swap_pages += e.npages;

@@ -127,7 +127,7 @@ static void ct_swap(struct pfsd *d, struct ct_text *t)
 	 * capacity: what the root control guarantees (swap_max, or the store's
 	 * file system); grown: swap file space made so far; used: frames
 	 * holding pages, committed or pending; free: what page-outs can
-	 * still take. Fallocate reservations are not built yet: reserved is 0.
+	 * still take; reserved: held by fallocate for pages not yet paged out.
 	 */
 	uint64_t capacity = (uint64_t)vfs.f_blocks * vfs.f_frsize;
 	uint64_t grown = st.swap_frames * PFS_PAGE_SIZE;
@@ -137,7 +137,7 @@ static void ct_swap(struct pfsd *d, struct ct_text *t)
 	ct_add(t, "grown: %" PRIu64 "\n", grown);
 	ct_add(t, "used: %" PRIu64 "\n", used);
 	ct_add(t, "free: %" PRIu64 "\n", (uint64_t)vfs.f_bavail * vfs.f_frsize);
-	ct_add(t, "reserved: %" PRIu64 "\n", (uint64_t)0);
+	ct_add(t, "reserved: %" PRIu64 "\n", st.reserved_pages * PFS_PAGE_SIZE);
 	ct_add(t, "pending: %" PRIu64 "\n", st.pending_pages * PFS_PAGE_SIZE);
 	ct_add(t, "swap max: %" PRIu64 "\n", d->opt.swap_max_bytes);
 }

@@ -119,6 +119,8 @@ int commit_drop(void *arg, const struct pmap_extent *piece)
 {
 	struct commit_ctx *c = arg;
 
+	if (piece->kind == PMAP_RSV)
+		c->delta -= (int64_t)piece->npages; /* charged, but holds no frame */
 	if (piece->kind != PMAP_SWAP)
 		return 0;
 	c->delta -= (int64_t)piece->npages;
@@ -165,6 +167,8 @@ static int cm_apply(struct cat_txn *txn, void *arg)
 			const struct pmap_extent *e = &m->committing.v[j].e;
 			if ((rc = pmap_set(txn, m->id, e, commit_drop, c)) < 0)
 				return rc;
+			if (e->kind == PMAP_RSV)
+				c->delta += (int64_t)e->npages;
 			if (e->kind == PMAP_SWAP) {
 				c->delta += (int64_t)e->npages;
 				if ((rc = cm_ref(c, e->base, e->npages)) < 0)
@@ -350,21 +354,13 @@ static int cm_destroy_txn(struct cat_txn *txn, void *arg)
 int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn fn, void *arg)
 {
 	struct destroy_ctx d = { .c = { .s = s }, .obj = obj, .memctl = memctl, .fn = fn, .arg = arg };
-	struct mobj **all;
-	struct mobj *m = NULL;
-	size_t n;
+	struct mobj *m;
 	int rc;
 
 	/* Nothing of obj may be half-way through a commit: wait for it to finish. */
+	if (!(m = store_mobj_get(s, obj)))
+		return -ENOMEM;
 	for (;;) {
-		if ((rc = store_pending_objects(s, &all, &n)) < 0)
-			return rc;
-		for (size_t i = 0; i < n; i++)
-			if (all[i]->id == obj)
-				m = all[i];
-		free(all);
-		if (!m)
-			break;
 		pthread_rwlock_wrlock(&m->lock);
 		if (m->committing.n == 0)
 			break;
@@ -373,20 +369,17 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 		while (s->committing)
 			pthread_cond_wait(&s->commit_cond, &s->commit_lock);
 		pthread_mutex_unlock(&s->commit_lock);
-		m = NULL;
 	}
 	/* What the object holds in every layer is what its control is charged for it. */
-	uint64_t layered = 0;
-	if (m)
-		rc = store_count_swap_locked(s, m, 0, PFS_ALL_PAGES, &layered);
-	else
-		rc = store_count_pages(s, obj, PFS_ALL_PAGES, NULL, NULL, &layered);
+	uint64_t layered = 0, counts[PMAP_KIND_MAX + 1] = { 0 };
+	rc = store_count_kinds_locked(s, m, 0, PFS_ALL_PAGES, counts);
+	layered = counts[PMAP_SWAP] + counts[PMAP_RSV];
 	if (rc == 0)
 		rc = cat_write(s->cat, cm_destroy_txn, &d);
 	if (rc == 0) {
 		pthread_mutex_lock(&s->alloc_lock);
 		/* Pending frames were never committed: free now, like the committed ones. */
-		for (size_t j = 0; m && j < m->pending.n; j++)
+		for (size_t j = 0; j < m->pending.n; j++)
 			if (m->pending.v[j].e.kind == PMAP_SWAP)
 				store_free_frames(s, m->pending.v[j].e.base, m->pending.v[j].e.npages);
 		for (size_t i = 0; i < d.c.nfreed; i++)
@@ -394,11 +387,10 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 		if (layered)
 			memctl_uncharge(s->memctls, memctl, layered);
 		pthread_mutex_unlock(&s->alloc_lock);
-		if (m)
-			extent_mem_clear(&m->pending);
+		atomic_fetch_sub(&s->reserved_pages, (int64_t)counts[PMAP_RSV]);
+		extent_mem_clear(&m->pending);
 	}
-	if (m)
-		pthread_rwlock_unlock(&m->lock);
+	pthread_rwlock_unlock(&m->lock);
 	free(d.c.freed);
 	return rc;
 }
@@ -428,6 +420,8 @@ static int cm_clone_txn(struct cat_txn *txn, void *arg)
 		const struct pmap_extent *e = &k->v[i].e;
 		if ((rc = pmap_set(txn, k->dst, e, commit_drop, &k->c)) < 0)
 			return rc;
+		if (e->kind == PMAP_RSV)
+			k->c.delta += (int64_t)e->npages;
 		if (e->kind == PMAP_SWAP) {
 			k->c.delta += (int64_t)e->npages;
 			if ((rc = cm_ref(&k->c, e->base, e->npages)) < 0)
@@ -440,7 +434,7 @@ static int cm_clone_txn(struct cat_txn *txn, void *arg)
 struct clone_collect {
 	struct clone_ctx *k;
 	uint64_t src_first, dst_first;
-	uint64_t swap;
+	uint64_t swap, reserved; /* charged pages copied, and of them reserved ones */
 };
 
 static int cm_clone_collect(const struct pmap_extent *piece, void *arg)
@@ -461,8 +455,11 @@ static int cm_clone_collect(const struct pmap_extent *piece, void *arg)
 			return -ENOMEM;
 		memcpy(sums, piece->sums, (size_t)piece->npages * 8);
 		k->v[k->n].e.sums = sums;
-		cc->swap += piece->npages;
 	}
+	if (piece->kind == PMAP_SWAP || piece->kind == PMAP_RSV)
+		cc->swap += piece->npages; /* charged to the destination */
+	if (piece->kind == PMAP_RSV)
+		cc->reserved += piece->npages;
 	k->n++;
 	return 0;
 }
@@ -491,7 +488,8 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 		uint64_t src_first, uint64_t dst_first, uint64_t npages)
 {
 	struct clone_ctx k = { .c = { .s = s }, .dst = dst, .dst_memctl = dst_memctl };
-	struct clone_collect cc = { &k, src_first, dst_first, 0 };
+	struct clone_collect cc = { &k, src_first, dst_first, 0, 0 };
+	uint64_t dst_counts[PMAP_KIND_MAX + 1];
 	struct mobj *ms, *md;
 	uint64_t dst_swap = 0, charged = 0, uncharged = 0;
 	struct cat_txn *txn;
@@ -510,7 +508,8 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 	if ((rc = cat_read_begin(s->cat, &txn)) == 0) {
 		rc = pmap_foreach(txn, src, src_first, npages, false, cm_clone_collect, &cc);
 		if (rc == 0)
-			rc = store_count_swap_locked(s, md, dst_first, dst_first + npages, &dst_swap);
+			rc = store_count_kinds_locked(s, md, dst_first, dst_first + npages, dst_counts);
+		dst_swap = rc == 0 ? dst_counts[PMAP_SWAP] + dst_counts[PMAP_RSV] : 0;
 		cat_read_end(txn);
 	}
 	if (rc == 0 && cc.swap > dst_swap) {
@@ -530,6 +529,7 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 			uncharged = dst_swap - cc.swap;
 		if (uncharged)
 			memctl_uncharge(s->memctls, dst_memctl, uncharged);
+		atomic_fetch_add(&s->reserved_pages, (int64_t)cc.reserved - (int64_t)dst_counts[PMAP_RSV]);
 	} else if (charged) {
 		memctl_uncharge(s->memctls, dst_memctl, charged);
 	}

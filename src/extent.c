@@ -22,7 +22,7 @@ bool extent_valid(const struct pmap_extent *e)
 		return false;
 	if ((e->kind == PMAP_FILE || e->kind == PMAP_SWAP) && pfs_range_overflows(e->base, e->npages))
 		return false;
-	if ((e->kind == PMAP_ZERO || e->kind == PMAP_FREE) && e->base != 0)
+	if ((e->kind == PMAP_ZERO || e->kind == PMAP_FREE || e->kind == PMAP_RSV) && e->base != 0)
 		return false;
 	return true;
 }
@@ -35,6 +35,7 @@ static bool ext_continues(const struct pmap_extent *a, const struct pmap_extent 
 	switch (a->kind) {
 	case PMAP_ZERO:
 	case PMAP_FREE:
+	case PMAP_RSV:
 		return true;
 	case PMAP_FILE:
 		return a->base + a->npages == b->base;

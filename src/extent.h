@@ -2,8 +2,10 @@
  * extent.h: page maps as extents, and the one algorithm that edits them.
  *
  * A page map says, for every page of an object, where its contents are: ZERO
- * (zero fill), FILE (page `base + i` of the backing file) or SWAP (frame
- * `base + i` of the swap store, with each frame's checksum). It is a set of
+ * (zero fill), FILE (page `base + i` of the backing file), SWAP (frame
+ * `base + i` of the swap store, with each frame's checksum) or RSV (zeros
+ * for which swap is reserved: charged like a swap page, framed at its first
+ * page-out). It is a set of
  * non-overlapping extents ordered by first page. The same algebra serves
  * three stores: an object's committed map in the catalogue (where ZERO is the
  * absence of an extent, so a fresh 1 TiB object costs no record), the
@@ -29,8 +31,9 @@ enum pmap_kind {
 	PMAP_FILE = 1,
 	PMAP_SWAP = 2,
 	PMAP_FREE = 3, /* physmem's free-frame map only */
+	PMAP_RSV = 4,  /* reserved (fallocate): reads as zeros, swap charged but no frame yet */
 };
-#define PMAP_KIND_MAX PMAP_FREE
+#define PMAP_KIND_MAX PMAP_RSV
 
 /* Largest SWAP extent: bounds a record (8 bytes of checksum a page) and merge cost. */
 #define PMAP_SWAP_RUN_MAX 1024

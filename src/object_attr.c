@@ -521,6 +521,48 @@ int obj_removexattr(struct objects *o, uint64_t id, const char *name, const stru
 
 /* ---- fallocate, statfs ---- */
 
+/*
+ * fallocate mode 0 / KEEP_SIZE: reserve swap for the range now (QNX's
+ * non-lazy backing) so its later page-outs cannot fail; mode 0 also extends
+ * the object, as on any file system. A shared object's pages go to its
+ * backing file, whose own fallocate reserves them.
+ */
+static int oa_reserve(struct objects *o, struct oinfo *oi, struct cat_object *rec, int mode,
+		      uint64_t off, uint64_t len)
+{
+	uint64_t first = off / PFS_PAGE_SIZE, end = pfs_bytes_to_pages(off + len);
+	int rc;
+
+	if (off + len > ((uint64_t)1 << 52))
+		return -EFBIG;
+	if (rec->segtype == CAT_SEG_STACK && off + len > rec->size_bytes)
+		return -EFBIG;
+	if (rec->segtype == CAT_SEG_SHARED) {
+		if (oi->backing_fd < 0)
+			return -EIO;
+		if (fallocate(oi->backing_fd, mode, (off_t)(rec->backing.offset_bytes + off), (off_t)len) < 0)
+			return pfs_neg_errno();
+	} else if ((rc = store_reserve(o->s, rec->id, rec->memctl, first, end - first)) < 0) {
+		return rc;
+	}
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && off + len > rec->size_bytes) {
+		pthread_mutex_lock(&oi->lock);
+		if (off + len > oi->rec.size_bytes) {
+			oi->rec.size_bytes = off + len;
+			if (rec->segtype == CAT_SEG_SHARED)
+				oi->rec.backing.len_bytes = off + len;
+			oi->rec.mtime_ns = oi->rec.ctime_ns = ob_now_ns();
+			rc = cat_write(o->cat, ob_put_txn, &oi->rec);
+		} else {
+			rc = 0;
+		}
+		pthread_mutex_unlock(&oi->lock);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int obj_fallocate(struct objects *o, uint64_t handle, int mode, uint64_t off, uint64_t len)
 {
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
@@ -529,12 +571,15 @@ int obj_fallocate(struct objects *o, uint64_t handle, int mode, uint64_t off, ui
 
 	if (len == 0 || pfs_range_overflows(off, len))
 		return -EINVAL;
-	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
-		return -EOPNOTSUPP; /* reservation (mode 0) is not built yet */
+	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
+	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP; /* collapse, zero and insert ranges are not memory-object operations */
 	if ((rc = ob_get_record(o, h->oi->id, &rec)) < 0)
 		return rc;
 	if (rec.segtype == CAT_SEG_CODE && !(rec.flags & CAT_F_DEBUG))
 		return -EROFS;
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		return oa_reserve(o, h->oi, &rec, mode, off, len);
 	/* Whole pages go back to their initial contents; partial ones are zeroed (like tmpfs). */
 	uint64_t first = pfs_bytes_to_pages(off), end = (off + len) / PFS_PAGE_SIZE;
 	uint64_t head_end = PFS_MIN(off + len, first * PFS_PAGE_SIZE);

@@ -173,6 +173,8 @@ static int pm_count_one(const struct pmap_extent *piece, void *arg)
 		c->file += piece->npages;
 	else if (piece->kind == PMAP_SWAP)
 		c->swap += piece->npages;
+	else if (piece->kind == PMAP_RSV)
+		c->reserved += piece->npages;
 	return 0;
 }
 
@@ -184,7 +186,7 @@ int pmap_count(struct cat_txn *txn, uint64_t obj, uint64_t npages, struct pmap_c
 	rc = pmap_foreach(txn, obj, 0, npages, true, pm_count_one, c);
 	if (rc < 0)
 		return rc;
-	c->zero = npages - c->file - c->swap;
+	c->zero = npages - c->file - c->swap - c->reserved;
 	return 0;
 }
 

@@ -39,7 +39,7 @@ int pmap_extent_decode(uint64_t first, const void *buf, size_t len, struct pmap_
 
 /* Per-kind page counts of [0, npages) of an object's committed map. */
 struct pmap_counts {
-	uint64_t zero, file, swap;
+	uint64_t zero, file, swap, reserved;
 };
 
 /* ---- an object's committed map: shorthands over pmap_cat_map ---- */

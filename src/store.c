@@ -229,7 +229,7 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 
 		if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
 			goto out_txn;
-		if (x.kind == PMAP_ZERO) {
+		if (x.kind == PMAP_ZERO || x.kind == PMAP_RSV) {
 			memset(dst, 0, x.npages * PFS_PAGE_SIZE);
 		} else if (x.kind == PMAP_FILE) {
 			rc = file_fn ? file_fn(file_arg, x.base, (uint32_t)x.npages, dst) : -EIO;
@@ -277,9 +277,8 @@ out_unlock:
 
 /* ---- page-out ---- */
 
-/* Pages of [first, end) by kind in every layer; m's lock held. */
-static int st_count_kinds(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
-			  uint64_t counts[PMAP_KIND_MAX + 1])
+int store_count_kinds_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			     uint64_t counts[PMAP_KIND_MAX + 1])
 {
 	struct cat_txn *txn;
 	int rc = cat_read_begin(s->cat, &txn);
@@ -298,13 +297,13 @@ static int st_count_kinds(struct store *s, struct mobj *m, uint64_t first, uint6
 	return rc;
 }
 
-int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
-			    uint64_t *nswap)
+int store_count_charged_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			       uint64_t *ncharged)
 {
 	uint64_t counts[PMAP_KIND_MAX + 1];
-	int rc = st_count_kinds(s, m, first, end, counts);
+	int rc = store_count_kinds_locked(s, m, first, end, counts);
 
-	*nswap = counts[PMAP_SWAP];
+	*ncharged = counts[PMAP_SWAP] + counts[PMAP_RSV];
 	return rc;
 }
 
@@ -319,8 +318,9 @@ int store_page_kind(struct store *s, uint64_t obj, uint64_t page, int *kind)
 	if (page == UINT64_MAX)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&m->lock);
-	rc = st_count_kinds(s, m, page, page + 1, counts);
+	rc = store_count_kinds_locked(s, m, page, page + 1, counts);
 	pthread_rwlock_unlock(&m->lock);
+	/* A reserved page reads as zeros. */
 	*kind = counts[PMAP_SWAP] ? PMAP_SWAP : counts[PMAP_FILE] ? PMAP_FILE : PMAP_ZERO;
 	return rc;
 }
@@ -335,14 +335,14 @@ int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *
 	if (!m)
 		return -ENOMEM;
 	pthread_rwlock_rdlock(&m->lock);
-	rc = st_count_kinds(s, m, 0, npages, counts);
+	rc = store_count_kinds_locked(s, m, 0, npages, counts);
 	pthread_rwlock_unlock(&m->lock);
 	if (zero)
 		*zero = counts[PMAP_ZERO];
 	if (file)
 		*file = counts[PMAP_FILE];
 	if (swap)
-		*swap = counts[PMAP_SWAP];
+		*swap = counts[PMAP_SWAP] + counts[PMAP_RSV];
 	return rc;
 }
 
@@ -381,12 +381,13 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 	struct st_runs runs = { .count = 0 };
 	struct swap_io ios[STORE_IO_MAX_PAGES];
 	uint8_t sums[STORE_IO_MAX_PAGES * 8];
-	uint64_t nswap, charge, charged = 0, done = 0;
+	uint64_t counts[PMAP_KIND_MAX + 1], charge, charged = 0, done = 0;
 	int rc;
 
-	if ((rc = store_count_swap_locked(s, m, first, first + npages, &nswap)) < 0)
+	/* Pages already holding swap, or reserved, are charged already. */
+	if ((rc = store_count_kinds_locked(s, m, first, first + npages, counts)) < 0)
 		return rc;
-	charge = npages - nswap;
+	charge = npages - counts[PMAP_SWAP] - counts[PMAP_RSV];
 	pthread_mutex_lock(&s->alloc_lock);
 	rc = charge ? memctl_charge(s->memctls, memctl, charge) : 0;
 	if (rc == -ENOSPC)
@@ -433,6 +434,7 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 	if (rc < 0) /* out of memory half-way: the overlay still maps what it says */
 		return rc;
 	m->memctl = memctl;
+	atomic_fetch_sub(&s->reserved_pages, (int64_t)counts[PMAP_RSV]);
 	atomic_fetch_add(&s->pending_pages, npages);
 	atomic_fetch_add(&s->page_outs, 1);
 	atomic_fetch_add(&s->pages_out, npages);
@@ -475,8 +477,8 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
 		    uint64_t npages, int kind, uint64_t base)
 {
 	struct pmap_extent e = { first, npages, (uint8_t)kind, base, NULL };
+	uint64_t counts[PMAP_KIND_MAX + 1];
 	struct mobj *m;
-	uint64_t nswap = 0;
 	int rc;
 
 	if ((kind != PMAP_ZERO && kind != PMAP_FILE) || !extent_valid(&e))
@@ -484,17 +486,88 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
 	if (!(m = st_mobj(s, obj, memctl)))
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&m->lock);
-	if ((rc = store_count_swap_locked(s, m, first, first + npages, &nswap)) == 0) {
+	if ((rc = store_count_kinds_locked(s, m, first, first + npages, counts)) == 0) {
 		struct extent_map pend = extent_mem_map(&m->pending);
 		rc = extent_set(&pend, &e, store_drop_uncommitted, s);
 	}
-	if (rc == 0 && nswap) {
+	uint64_t uncharge = counts[PMAP_SWAP] + counts[PMAP_RSV];
+	if (rc == 0 && uncharge) {
 		pthread_mutex_lock(&s->alloc_lock);
-		memctl_uncharge(s->memctls, memctl, nswap);
+		memctl_uncharge(s->memctls, memctl, uncharge);
 		pthread_mutex_unlock(&s->alloc_lock);
 	}
 	if (rc == 0) {
 		m->memctl = memctl;
+		atomic_fetch_sub(&s->reserved_pages, (int64_t)counts[PMAP_RSV]);
+		atomic_fetch_add(&s->pending_pages, 1);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+/* The zero runs of [first, end), to reserve: at most a bounded number per call. */
+struct st_zero_runs {
+	uint64_t first[64], n[64];
+	unsigned count;
+	uint64_t pages;
+};
+
+int store_reserve(struct store *s, uint64_t obj, uint64_t memctl, uint64_t first, uint64_t npages)
+{
+	uint64_t end = first + npages;
+	struct mobj *m;
+	int rc = 0;
+
+	if (npages == 0 || pfs_range_overflows(first, npages))
+		return -EINVAL;
+	if ((rc = atomic_load(&s->sticky_error)))
+		return rc;
+	if (!(m = st_mobj(s, obj, memctl)))
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&m->lock);
+	for (uint64_t pos = first; pos < end && rc == 0;) {
+		struct st_zero_runs z = { .count = 0 };
+		struct cat_txn *txn;
+
+		/* Collect (a bounded number of) zero runs, charge them all, then mark them. */
+		if ((rc = cat_read_begin(s->cat, &txn)) < 0)
+			break;
+		while (pos < end && z.count < PFS_ARRAY_SIZE(z.first)) {
+			struct pmap_extent x;
+			if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+				break;
+			if (x.kind == PMAP_ZERO) {
+				z.first[z.count] = x.first;
+				z.n[z.count++] = x.npages;
+				z.pages += x.npages;
+			}
+			pos = pmap_extent_end(&x);
+		}
+		cat_read_end(txn);
+		if (rc < 0 || z.count == 0)
+			continue;
+		pthread_mutex_lock(&s->alloc_lock);
+		rc = memctl_charge(s->memctls, memctl, z.pages);
+		pthread_mutex_unlock(&s->alloc_lock);
+		if (rc < 0)
+			break;
+		struct extent_map pend = extent_mem_map(&m->pending);
+		unsigned done;
+		for (done = 0; done < z.count && rc == 0; done++) {
+			struct pmap_extent e = { z.first[done], z.n[done], PMAP_RSV, 0, NULL };
+			rc = extent_set(&pend, &e, NULL, NULL);
+		}
+		if (rc < 0) { /* out of memory: give back what was not marked */
+			uint64_t unmarked = 0;
+			for (unsigned i = done - 1; i < z.count; i++)
+				unmarked += z.n[i];
+			pthread_mutex_lock(&s->alloc_lock);
+			memctl_uncharge(s->memctls, memctl, unmarked);
+			pthread_mutex_unlock(&s->alloc_lock);
+			z.pages -= unmarked;
+		}
+		m->memctl = memctl;
+		atomic_fetch_add(&s->reserved_pages, (int64_t)z.pages);
 		atomic_fetch_add(&s->pending_pages, 1);
 	}
 	pthread_rwlock_unlock(&m->lock);

@@ -100,10 +100,22 @@ int store_set_range(struct store *s, uint64_t obj, uint64_t memctl, uint64_t fir
  */
 int store_commit(struct store *s);
 
-/* The kind (PMAP_ZERO, PMAP_FILE, PMAP_SWAP) of one page of obj, all layers considered. */
+/*
+ * Reserve swap for [first, first + npages) of obj (fallocate mode 0, QNX's
+ * non-lazy backing): its zero pages become reserved pages, charged to
+ * memctl now, so their later page-outs cannot fail for want of quota or
+ * frames. Pages with contents (file or swap) are left as they are. -ENOSPC
+ * (nothing changed) when the control cannot take them.
+ */
+int store_reserve(struct store *s, uint64_t obj, uint64_t memctl, uint64_t first, uint64_t npages);
+
+/* The contents kind (PMAP_ZERO, PMAP_FILE, PMAP_SWAP) of one page of obj, all layers considered. */
 int store_page_kind(struct store *s, uint64_t obj, uint64_t page, int *kind);
 
-/* Page counts by kind of [0, npages) of obj as a page-in would see them (all layers). */
+/*
+ * Page counts by kind of [0, npages) of obj as a page-in would see them (all
+ * layers); swap counts reserved pages too (swap is held for them).
+ */
 int store_count_pages(struct store *s, uint64_t obj, uint64_t npages, uint64_t *zero,
 		      uint64_t *file, uint64_t *swap);
 
@@ -178,6 +190,7 @@ struct store_stats {
 	uint64_t swap_frames, free_frames; /* grown swap space, and free within it */
 	uint64_t capacity_frames;          /* swap_max, or what the file system can hold */
 	uint64_t discarded_frames;         /* hole-punched after being freed */
+	uint64_t reserved_pages;           /* reserved by fallocate, not yet paged out */
 	unsigned swap_files;
 	uint64_t csum_errors, io_errors;
 	int64_t last_commit_ns;

@@ -37,10 +37,27 @@ static int ck_fail(struct ck *c, const char *msg, uint64_t a)
 	return -EUCLEAN;
 }
 
+/* A control is charged for its objects' swap pages and reserved pages. */
+static int ck_charge(struct ck *c, uint64_t pages)
+{
+	for (size_t i = 0; i < c->nctl; i++)
+		if (c->ctl[i].id == c->cur_memctl) {
+			c->ctl[i].pages += pages;
+			return 0;
+		}
+	if (c->nctl == PFS_ARRAY_SIZE(c->ctl))
+		return -E2BIG;
+	c->ctl[c->nctl].id = c->cur_memctl;
+	c->ctl[c->nctl++].pages = pages;
+	return 0;
+}
+
 static int ck_piece(const struct pmap_extent *p, void *arg)
 {
 	struct ck *c = arg;
 
+	if (p->kind == PMAP_RSV)
+		return ck_charge(c, p->npages);
 	if (p->kind != PMAP_SWAP)
 		return 0;
 	if (c->n + p->npages > c->cap) {
@@ -54,16 +71,7 @@ static int ck_piece(const struct pmap_extent *p, void *arg)
 	for (uint64_t i = 0; i < p->npages; i++)
 		c->frames[c->n++] = p->base + i;
 	c->swap_pages_by_object += p->npages;
-	for (size_t i = 0; i < c->nctl; i++)
-		if (c->ctl[i].id == c->cur_memctl) {
-			c->ctl[i].pages += p->npages;
-			return 0;
-		}
-	if (c->nctl == PFS_ARRAY_SIZE(c->ctl))
-		return -E2BIG;
-	c->ctl[c->nctl].id = c->cur_memctl;
-	c->ctl[c->nctl++].pages = p->npages;
-	return 0;
+	return ck_charge(c, p->npages);
 }
 
 static int ck_object(const struct cat_object *o, void *arg)

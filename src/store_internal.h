@@ -68,6 +68,7 @@ struct store {
 	atomic_int sticky_error; /* a failed swap sync: durability unknown, refuse to go on */
 	atomic_uint_fast64_t commits, commit_failures, page_ins, page_outs, pages_in, pages_out;
 	atomic_uint_fast64_t csum_errors, io_errors, discarded_frames;
+	atomic_int_fast64_t reserved_pages; /* PMAP_RSV pages in every layer */
 	atomic_int_fast64_t last_commit_ns;
 };
 
@@ -116,9 +117,12 @@ int commit_charge(struct cat_txn *txn, uint64_t memctl, int64_t delta);
 
 /* extent_drop_fn freeing SWAP pieces that were never committed (m's lock held). */
 int store_drop_uncommitted(void *store, const struct pmap_extent *piece);
-/* Swap pages of [first, end) of m in every layer; m's lock held. */
-int store_count_swap_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
-			    uint64_t *nswap);
+/* Pages of [first, end) of m by kind in every layer; m's lock held. */
+int store_count_kinds_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			     uint64_t counts[PMAP_KIND_MAX + 1]);
+/* Charged pages (swap and reserved) of [first, end) of m in every layer; m's lock held. */
+int store_count_charged_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
+			       uint64_t *ncharged);
 
 /* Return frames to the allocator (after a commit made them free). */
 void store_free_frames(struct store *s, uint64_t frame, uint64_t n);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include "codec.h"
 #include "log.h"
 #include "pagemap.h"
 #include "store_internal.h"
@@ -272,6 +273,32 @@ out:
 	return rc;
 }
 
+static int so_reserved_one(const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+	struct pmap_extent e;
+
+	if (klen != 16 || pmap_extent_decode(codec_get_be64((const uint8_t *)k + 8), v, vlen, &e) < 0)
+		return -EUCLEAN;
+	if (e.kind == PMAP_RSV)
+		*(uint64_t *)arg += e.npages;
+	return 0;
+}
+
+/* How many reserved pages the committed maps hold (the stats count them). */
+static int so_count_reserved(struct store *s)
+{
+	struct cat_txn *txn;
+	uint64_t n = 0;
+	int rc = cat_read_begin(s->cat, &txn);
+
+	if (rc < 0)
+		return rc;
+	rc = cat_walk(txn, CAT_T_EXTENTS, NULL, 0, so_reserved_one, &n);
+	cat_read_end(txn);
+	atomic_store(&s->reserved_pages, (int64_t)n);
+	return rc;
+}
+
 int store_open(const char *dir, const struct store_options *opt, struct store **out)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -315,7 +342,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	if ((rc = so_load_spaces(s)) < 0)
 		goto fail;
 	s->capacity_frames = so_capacity(s);
-	if ((rc = so_free_growth(s)) < 0 || (rc = so_load_memctls(s)) < 0)
+	if ((rc = so_free_growth(s)) < 0 || (rc = so_load_memctls(s)) < 0 ||
+	    (rc = so_count_reserved(s)) < 0)
 		goto fail;
 	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0)
 		goto fail;
@@ -418,6 +446,8 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->last_commit_ns = atomic_load(&s->last_commit_ns);
 	out->capacity_frames = s->capacity_frames;
 	out->discarded_frames = atomic_load(&s->discarded_frames);
+	int64_t rsv = atomic_load(&s->reserved_pages);
+	out->reserved_pages = rsv > 0 ? (uint64_t)rsv : 0;
 	swap_get_stats(s->swap, &ss);
 	out->csum_errors = ss.csum_errors;
 	out->io_errors = atomic_load(&s->io_errors);

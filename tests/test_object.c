@@ -273,7 +273,7 @@ static void punch_hole_releases_to_initial_contents(void **state)
 		assert_int_equal(back[i], 0);
 	assert_memory_equal(buf + 3 * 4096, back + 3 * 4096, 4096);
 	getx(fx, id, "user.pagerfs.pages", "zero=2 file=0 swap=2");
-	assert_int_equal(obj_fallocate(fx->o, h, 0, 0, 4096), -EOPNOTSUPP);
+	assert_int_equal(obj_fallocate(fx->o, h, FALLOC_FL_COLLAPSE_RANGE, 0, 4096), -EOPNOTSUPP);
 	assert_int_equal(obj_release(fx->o, h), 0);
 }
 
@@ -849,6 +849,100 @@ static void clone_into_code_is_erofs(void **state)
 	free(bpath);
 }
 
+/* ---- fallocate: reservation ---- */
+
+static void reserved_range_pages_out_even_when_the_quota_is_full(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t buf[8 * 4096];
+	struct obj_attr d, a;
+	struct store_stats st;
+	char why[256];
+
+	fx_close(fx);
+	tu_rmtree(fx->dir);
+	fx_open(fx, 4 << 20);
+	assert_int_equal(obj_mkdir(fx->o, CAT_ROOT_ID, "q", 0755, &fx->cred, &d), 0);
+	setx(fx, d.id, "user.pagerfs.quota", "32K", 0);
+	uint64_t ra = mkfile(fx, d.id, "reserved"), rb = mkfile(fx, d.id, "lazy");
+	uint64_t ha = openh(fx, ra, O_RDWR), hb = openh(fx, rb, O_RDWR);
+
+	/* Beyond the quota: refused, nothing held. */
+	assert_int_equal(obj_fallocate(fx->o, ha, 0, 0, 64 * 1024), -ENOSPC);
+	getx(fx, d.id, "user.pagerfs.usage", "0");
+	/* The whole quota, reserved by one object; mode 0 also sets its size. */
+	assert_int_equal(obj_fallocate(fx->o, ha, 0, 0, 32 * 1024), 0);
+	assert_int_equal(obj_getattr(fx->o, ra, &a), 0);
+	assert_int_equal(a.size_bytes, 32 * 1024);
+	getx(fx, d.id, "user.pagerfs.usage", "32768");
+	getx(fx, ra, "user.pagerfs.pages", "zero=0 file=0 swap=8");
+	store_get_stats(fx->s, &st);
+	assert_int_equal(st.reserved_pages, 8);
+	fill(buf, sizeof(buf), 8);
+	/* A lazy neighbour cannot page out, the reserved range always can. */
+	assert_int_equal(obj_write(fx->o, fx->io, hb, 0, 4096, buf), -ENOSPC);
+	assert_int_equal(obj_read(fx->o, fx->io, ha, 0, 4096, buf + 4096), 4096);
+	for (int i = 0; i < 4096; i++)
+		assert_int_equal(buf[4096 + i], 0); /* reserved pages read as zeros */
+	fill(buf, sizeof(buf), 8);
+	assert_int_equal(obj_write(fx->o, fx->io, ha, 0, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	store_get_stats(fx->s, &st);
+	assert_int_equal(st.reserved_pages, 0);
+	getx(fx, d.id, "user.pagerfs.usage", "32768");
+	assert_int_equal(obj_fsync(fx->o, ha), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	assert_int_equal(obj_release(fx->o, ha), 0);
+	assert_int_equal(obj_release(fx->o, hb), 0);
+}
+
+static void reservation_survives_a_restart_and_release_returns_it(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "r"), h = openh(fx, id, O_RDWR);
+	struct obj_attr a;
+	struct store_stats st;
+	char why[256];
+
+	assert_int_equal(obj_fallocate(fx->o, h, FALLOC_FL_KEEP_SIZE, 0, 1 << 20), 0);
+	assert_int_equal(obj_getattr(fx->o, id, &a), 0);
+	assert_int_equal(a.size_bytes, 0); /* KEEP_SIZE */
+	assert_int_equal(obj_fsync(fx->o, h), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	fx_close(fx);
+	fx_open(fx, 0);
+	store_get_stats(fx->s, &st);
+	assert_int_equal(st.reserved_pages, 256);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	getx(fx, CAT_ROOT_ID, "user.pagerfs.usage", "1048576");
+	h = openh(fx, id, O_RDWR);
+	a.size_bytes = 1 << 20;
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_SIZE, &a, &fx->cred, &a), 0);
+	assert_int_equal(obj_fallocate(fx->o, h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1 << 20), 0);
+	getx(fx, CAT_ROOT_ID, "user.pagerfs.usage", "0");
+	store_get_stats(fx->s, &st);
+	assert_int_equal(st.reserved_pages, 0);
+	assert_int_equal(obj_fsync(fx->o, h), 0);
+	assert_int_equal(store_check(fx->s, why, sizeof(why)), 0);
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
+static void reserving_pages_with_data_keeps_them(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t buf[4096], back[4096];
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "keep"), h = openh(fx, id, O_RDWR);
+
+	memset(buf, 'k', sizeof(buf));
+	assert_int_equal(obj_write(fx->o, fx->io, h, 4096, sizeof(buf), buf), 4096);
+	assert_int_equal(obj_fallocate(fx->o, h, 0, 0, 3 * 4096), 0);
+	getx(fx, id, "user.pagerfs.pages", "zero=0 file=0 swap=3");
+	assert_int_equal(obj_read(fx->o, fx->io, h, 4096, 4096, back), 4096);
+	assert_memory_equal(buf, back, 4096);
+	getx(fx, CAT_ROOT_ID, "user.pagerfs.usage", "12288");
+	assert_int_equal(obj_release(fx->o, h), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -884,6 +978,9 @@ int main(void)
 		T(clone_copies_partial_and_misaligned_parts),
 		T(clone_of_a_sparse_gigabyte_costs_its_extents),
 		T(clone_into_code_is_erofs),
+		T(reserved_range_pages_out_even_when_the_quota_is_full),
+		T(reservation_survives_a_restart_and_release_returns_it),
+		T(reserving_pages_with_data_keeps_them),
 	};
 	return cmocka_run_group_tests_name("object", tests, NULL, NULL);
 }
