@@ -499,7 +499,14 @@ static int ob_terminate(struct objects *o, struct oinfo *oi)
 	return rc;
 }
 
-static int ob_open_backing(struct oinfo *oi, const struct obj_cred *cred)
+/*
+ * Open the backing file with the opener's identity. A file replaced since
+ * (another inode) is ESTALE; a file changed in place (mtime) must not be
+ * served from pages the kernel cached from its old text: the record takes
+ * the new mtime (and, for a range running to the end, the new length) and
+ * *changed tells the caller to drop the object's cached pages.
+ */
+static int ob_open_backing(struct oinfo *oi, const struct obj_cred *cred, bool *changed)
 {
 	struct cat_object *r = &oi->rec;
 	struct stat st;
@@ -514,6 +521,11 @@ static int ob_open_backing(struct oinfo *oi, const struct obj_cred *cred)
 		return -ESTALE;
 	}
 	oi->backing_fd = fd;
+	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (mtime != r->backing.mtime_ns && r->segtype != CAT_SEG_SHARED) {
+		r->backing.mtime_ns = mtime;
+		*changed = true;
+	}
 	return 0;
 }
 
@@ -554,8 +566,17 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 		rc = -EISDIR;
 	else if (writing && r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
 		rc = -EROFS;
-	else if ((r->flags & CAT_F_BACKING) && oi->backing_fd < 0)
-		rc = ob_open_backing(oi, cred);
+	bool backing_changed = false;
+	if (rc == 0 && (r->flags & CAT_F_BACKING) && oi->backing_fd < 0)
+		rc = ob_open_backing(oi, cred, &backing_changed);
+	if (rc == 0 && backing_changed) {
+		pfs_info("object %llu: backing file %s changed since it was cached: its pages are "
+			 "read again", (unsigned long long)id, r->backing.path);
+		pthread_mutex_lock(&oi->lock);
+		rc = cat_write(o->cat, ob_put_txn, r);
+		pthread_mutex_unlock(&oi->lock);
+		ob_invalidate(o, id, 0, 0);
+	}
 	if (rc == 0 && (r->flags & (CAT_F_DEAD | CAT_F_CACHED))) {
 		/* A new user: a dead stack starts afresh, a cached object is live again. */
 		pthread_mutex_lock(&oi->lock);

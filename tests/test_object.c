@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include "object.h"
 #include "store.h"
@@ -943,6 +944,61 @@ static void reserving_pages_with_data_keeps_them(void **state)
 	assert_int_equal(obj_release(fx->o, h), 0);
 }
 
+/* ---- cached code and a backing file changed in place ---- */
+
+struct inval_log {
+	uint64_t id;
+	int calls;
+};
+
+static void count_inval(void *arg, uint64_t id, uint64_t off, uint64_t len)
+{
+	struct inval_log *l = arg;
+	if (id == l->id)
+		l->calls++;
+}
+
+static void changed_backing_is_read_again_not_served_stale(void **state)
+{
+	struct fixture *fx = *state;
+	char *bpath = make_backing(fx, "prog", 1);
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "prog");
+	struct inval_log log = { id, 0 };
+	uint8_t back[4096], page[4096];
+
+	setx(fx, id, "user.pagerfs.type", "code", 0);
+	setx(fx, id, "user.pagerfs.backing", bpath, 0);
+	obj_set_invalidate_fn(fx->o, count_inval, &log);
+	uint64_t h = openh(fx, id, O_RDONLY);
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'A');
+	assert_int_equal(obj_release(fx->o, h), 0);
+	getx(fx, id, "user.pagerfs.flags", "cached");
+	int before = log.calls;
+
+	/* The program is rebuilt in place: new text, new mtime. */
+	memset(page, 'N', sizeof(page));
+	int fd = open(bpath, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, page, sizeof(page), 0), 4096);
+	struct timespec ts[2] = { { 0, UTIME_NOW }, { 1000, 0 } };
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+
+	h = openh(fx, id, O_RDONLY);
+	assert_true(log.calls > before); /* the kernel's cached text is dropped */
+	assert_int_equal(obj_read(fx->o, fx->io, h, 0, 4096, back), 4096);
+	assert_int_equal(back[0], 'N');
+	assert_int_equal(obj_release(fx->o, h), 0);
+	/* An unchanged file on the next open invalidates nothing. */
+	before = log.calls;
+	h = openh(fx, id, O_RDONLY);
+	assert_int_equal(log.calls, before);
+	assert_int_equal(obj_release(fx->o, h), 0);
+	obj_set_invalidate_fn(fx->o, NULL, NULL);
+	free(bpath);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -981,6 +1037,7 @@ int main(void)
 		T(reserved_range_pages_out_even_when_the_quota_is_full),
 		T(reservation_survives_a_restart_and_release_returns_it),
 		T(reserving_pages_with_data_keeps_them),
+		T(changed_backing_is_read_again_not_served_stale),
 	};
 	return cmocka_run_group_tests_name("object", tests, NULL, NULL);
 }
