@@ -184,19 +184,28 @@ static ssize_t oa_reply(const char *val, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
+/* The attribute name names for id, and id's record: -ENODATA if it has none such. */
+static int oa_find(struct objects *o, uint64_t id, const char *name, enum oa_name *n,
+		   struct cat_object *rec)
+{
+	int rc;
+
+	if ((*n = oa_parse_name(name)) == OA_NONE)
+		return -ENODATA;
+	if ((rc = ob_get_record(o, id, rec)) < 0)
+		return rc;
+	return oa_applies(*n, rec) ? 0 : -ENODATA;
+}
+
 ssize_t obj_getxattr(struct objects *o, uint64_t id, const char *name, char *buf, size_t cap)
 {
-	enum oa_name n = oa_parse_name(name);
+	enum oa_name n;
 	struct cat_object rec;
 	char val[CAT_PATH_MAX + 64];
 	int rc;
 
-	if (n == OA_NONE)
-		return -ENODATA;
-	if ((rc = ob_get_record(o, id, &rec)) < 0)
+	if ((rc = oa_find(o, id, name, &n, &rec)) < 0)
 		return rc;
-	if (!oa_applies(n, &rec))
-		return -ENODATA;
 	switch (n) {
 	case OA_TYPE:
 		snprintf(val, sizeof(val), "%s", seg_names[rec.segtype]);
@@ -498,16 +507,12 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 
 int obj_removexattr(struct objects *o, uint64_t id, const char *name, const struct obj_cred *cred)
 {
-	enum oa_name n = oa_parse_name(name);
+	enum oa_name n;
 	struct cat_object rec;
 	int rc;
 
-	if (n == OA_NONE)
-		return -ENODATA;
-	if ((rc = ob_get_record(o, id, &rec)) < 0)
+	if ((rc = oa_find(o, id, name, &n, &rec)) < 0)
 		return rc;
-	if (!oa_applies(n, &rec))
-		return -ENODATA;
 	if (!oa_owner(cred, &rec))
 		return -EPERM;
 	if (n == OA_QUOTA) {
