@@ -9,8 +9,10 @@
  * writes need; write_buf would not save that copy (a splice pipe still has
  * to be read into aligned memory) and would add a splice for every other
  * request. An ENOSPC here is a memory control or the swap store refusing
- * the pages: the client sees it from msync/fsync, the kernel keeps the
- * pages dirty, and nothing already stored is lost.
+ * the pages: the client sees it from msync/fsync, and nothing already
+ * stored is lost. Like any Linux file system's failed write-back, the
+ * kernel then treats the refused pages as clean: other readers may see
+ * them until they leave the cache, after which the stored contents show.
  */
 #include "config.h"
 #include <errno.h>

@@ -567,8 +567,21 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 	else if (writing && r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
 		rc = -EROFS;
 	bool backing_changed = false;
-	if (rc == 0 && (r->flags & CAT_F_BACKING) && oi->backing_fd < 0)
+	if (rc == 0 && (r->flags & CAT_F_BACKING) && oi->backing_fd < 0) {
 		rc = ob_open_backing(oi, cred, &backing_changed);
+	} else if (rc == 0 && (r->flags & CAT_F_BACKING)) {
+		/*
+		 * Open already: the daemon reads through the first opener's
+		 * descriptor, but each opener must be allowed to read the file
+		 * itself, or it would read through pagerfs what it cannot read.
+		 */
+		int fd = ob_open_as(cred, r->backing.path,
+				    r->segtype == CAT_SEG_SHARED ? O_RDWR : O_RDONLY);
+		if (fd < 0)
+			rc = fd;
+		else
+			close(fd);
+	}
 	if (rc == 0 && backing_changed) {
 		pfs_info("object %llu: backing file %s changed since it was cached: its pages are "
 			 "read again", (unsigned long long)id, r->backing.path);

@@ -428,7 +428,8 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 	if (n == OA_QUOTA) {
 		if ((rc = size_parse(v, &bytes)) < 0)
 			return -EINVAL;
-		return store_memctl_quota(o->s, id, false, bytes / PFS_PAGE_SIZE);
+		/* A guarantee of some bytes is one of whole pages (tmpfs's size= rounds up too). */
+		return store_memctl_quota(o->s, id, false, pfs_bytes_to_pages(bytes));
 	}
 	if (n == OA_TYPE || n == OA_BACKING) {
 		if ((rc = store_count_pages(o->s, id, PFS_ALL_PAGES, NULL, NULL, &swap)) < 0)
