@@ -562,6 +562,25 @@ static void on_hold_signal(int sig)
 	hold_signal = sig;
 }
 
+/* Catch TERM, USR1 and INT, blocked until the holder waits for them (old: the mask to wait with). */
+static void hold_signals(sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hold_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
 static int cmd_hold(int argc, char **argv)
 {
 	bool ro = false, check = false;
@@ -569,8 +588,7 @@ static int cmd_hold(int argc, char **argv)
 	uint64_t off = 0, len = 0, seed = 0, size;
 	int fd, rc = 1;
 	struct map m = { 0 };
-	struct sigaction sa;
-	sigset_t block, old;
+	sigset_t old;
 
 	if (argc >= 1 && !strcmp(argv[0], "--ro")) {
 		ro = true;
@@ -588,17 +606,7 @@ static int cmd_hold(int argc, char **argv)
 		len = need_size("LEN", argv[2]);
 		seed = need_size("SEED", argv[3]);
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_hold_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	hold_signals(&old);
 
 	fd = open(path, ro ? O_RDONLY : O_RDWR);
 	if (fd < 0) {
@@ -1338,6 +1346,164 @@ out:
 	return rc;
 }
 
+/* ---- punch FILE OFF LEN: fallocate(PUNCH_HOLE | KEEP_SIZE) ---- */
+
+static int cmd_punch(int argc, char **argv)
+{
+	const char *path;
+	uint64_t off, len;
+	int fd, rc = 1;
+
+	if (argc != 3) {
+		say("usage: punch FILE OFF LEN");
+		return 2;
+	}
+	path = argv[0];
+	off = need_size("OFF", argv[1]);
+	len = need_size("LEN", argv[2]);
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		say_err("punch: open %s read-write", path);
+		return 1;
+	}
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0) {
+		say_err("punch: fallocate(PUNCH_HOLE|KEEP_SIZE) %s at %" PRIu64 " length %" PRIu64,
+			path, off, len);
+		goto out;
+	}
+	printf("punched\n");
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* ---- copy-range SRC SOFF DST DOFF LEN: copy_file_range until LEN or end of file ---- */
+
+static int cmd_copy_range(int argc, char **argv)
+{
+	const char *src, *dst;
+	uint64_t soff, doff, len, done = 0;
+	int sfd, dfd, rc = 1;
+
+	if (argc != 5) {
+		say("usage: copy-range SRC SOFF DST DOFF LEN");
+		return 2;
+	}
+	src = argv[0];
+	soff = need_size("SOFF", argv[1]);
+	dst = argv[2];
+	doff = need_size("DOFF", argv[3]);
+	len = need_size("LEN", argv[4]);
+	sfd = open(src, O_RDONLY);
+	if (sfd < 0) {
+		say_err("copy-range: open %s", src);
+		return 1;
+	}
+	dfd = open(dst, O_RDWR);
+	if (dfd < 0) {
+		say_err("copy-range: open %s read-write", dst);
+		close(sfd);
+		return 1;
+	}
+	while (done < len) {
+		loff_t si = (loff_t)(soff + done), di = (loff_t)(doff + done);
+		ssize_t n = copy_file_range(sfd, &si, dfd, &di, (size_t)(len - done), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			say_err("copy-range: copy_file_range %s at %" PRIu64 " to %s at %" PRIu64
+				" (%" PRIu64 " bytes, %" PRIu64 " done)", src, soff + done, dst,
+				doff + done, len - done, done);
+			goto out;
+		}
+		if (n == 0)
+			break; /* end of the source */
+		done += (uint64_t)n;
+	}
+	printf("copied %" PRIu64 "\n", done);
+	rc = 0;
+out:
+	close(dfd);
+	close(sfd);
+	return rc;
+}
+
+/* ---- hold-expect [--ro] FILE OFF LEN BEFORE AFTER ---- */
+
+/*
+ * Like hold, but the range is read (every page faulted into this mapping)
+ * and checked against BEFORE first; on SIGUSR1 the same mapping must show
+ * AFTER. So whatever changes the object meanwhile must also drop the pages
+ * this process already has mapped.
+ */
+static int cmd_hold_expect(int argc, char **argv)
+{
+	bool ro = false;
+	const char *path;
+	uint64_t off, len, before, after, size;
+	int fd, rc = 1;
+	struct map m = { 0 };
+	sigset_t old;
+	size_t bad;
+
+	if (argc >= 1 && !strcmp(argv[0], "--ro")) {
+		ro = true;
+		argc--;
+		argv++;
+	}
+	if (argc != 5) {
+		say("usage: hold-expect [--ro] FILE OFF LEN BEFORE AFTER");
+		return 2;
+	}
+	path = argv[0];
+	off = need_size("OFF", argv[1]);
+	len = need_size("LEN", argv[2]);
+	before = need_size("BEFORE", argv[3]);
+	after = need_size("AFTER", argv[4]);
+	hold_signals(&old);
+
+	fd = open(path, ro ? O_RDONLY : O_RDWR);
+	if (fd < 0) {
+		say_err("hold-expect: open %s", path);
+		return 1;
+	}
+	if (file_size(fd, path, &size) < 0)
+		goto out;
+	if (len == 0 || off + len > size) {
+		say("hold-expect: %s is %" PRIu64 " bytes; the range to check must be within it", path,
+		    size);
+		goto out;
+	}
+	if (map_range(fd, 0, size, ro ? PROT_READ : PROT_READ | PROT_WRITE, &m) < 0) {
+		say_err("hold-expect: mmap %s MAP_SHARED", path);
+		goto out;
+	}
+	bad = check_seed(m.p + off, off, (size_t)len, before);
+	if (bad < len) {
+		report_mismatch(path, "held mapping, before", off + bad, m.p[off + bad], before);
+		goto out;
+	}
+	printf("holding %d\n", (int)getpid());
+	fflush(stdout);
+	while (!hold_signal)
+		sigsuspend(&old);
+	if (hold_signal == SIGUSR1) {
+		bad = check_seed(m.p + off, off, (size_t)len, after);
+		if (bad < len) {
+			report_mismatch(path, "held mapping, after", off + bad, m.p[off + bad], after);
+			goto out;
+		}
+		printf("held mapping verified\n");
+		fflush(stdout);
+	}
+	rc = 0;
+out:
+	unmap(&m);
+	close(fd);
+	return rc;
+}
+
 /* ---- main ---- */
 
 static void usage(void)
@@ -1355,7 +1521,12 @@ static void usage(void)
 		"  loop-write FILE PAGES LOG [BATCH]     versioned pages, LOG appended after each msync\n"
 		"  check-log FILE PAGES LOG              every logged (acknowledged) version intact\n"
 		"  coherence FILE SEED                   read()/write() against a mapping, one process\n"
-		"  mapcmp FILE OFF LEN REF REFOFF        mapped FILE range equals REF's bytes at REFOFF\n");
+		"  mapcmp FILE OFF LEN REF REFOFF        mapped FILE range equals REF's bytes at REFOFF\n"
+		"  punch FILE OFF LEN                    fallocate(PUNCH_HOLE|KEEP_SIZE)\n"
+		"  copy-range SRC SOFF DST DOFF LEN      copy_file_range; prints 'copied N'\n"
+		"  hold-expect [--ro] FILE OFF LEN BEFORE AFTER\n"
+		"                                        fault the range in, check BEFORE, hold;\n"
+		"                                        on SIGUSR1 the same mapping must show AFTER\n");
 }
 
 int main(int argc, char **argv)
@@ -1368,6 +1539,8 @@ int main(int argc, char **argv)
 		{ "hold", cmd_hold }, { "fork-share", cmd_fork_share }, { "scatter", cmd_scatter },
 		{ "loop-write", cmd_loop_write }, { "check-log", cmd_check_log },
 		{ "coherence", cmd_coherence }, { "mapcmp", cmd_mapcmp },
+		{ "punch", cmd_punch }, { "copy-range", cmd_copy_range },
+		{ "hold-expect", cmd_hold_expect },
 	};
 
 	if (argc < 2) {

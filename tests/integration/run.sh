@@ -23,6 +23,7 @@ export PAGERFSD=${PAGERFSD:-$builddir/pagerfsd}
 logdir=${PFS_LOGDIR:-$builddir/tests/integration/logs}
 mkdir -p "$logdir" || exit 2
 tmproot=$(mktemp -d "${TMPDIR:-/tmp}/pagerfs-it.XXXXXX") || exit 2
+chmod 755 "$tmproot" # tests that run clients as another user must reach their mounts
 export PFS_TMPROOT=$tmproot
 export PFS_UNDER_TIMEOUT=1 # run.sh applies the timeouts
 
