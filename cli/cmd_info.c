@@ -552,10 +552,8 @@ int cmd_stat(struct ctl *c, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage(c, "missing PATH");
-	if (argc - optind > 1)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 1, "PATH"))
+		return CTL_EXIT_USAGE;
 	if ((rc = ci_get(argv[optind], &in)) < 0)
 		return ci_fail(c, argv[optind], rc);
 	if (json)
@@ -577,10 +575,8 @@ int cmd_quota(struct ctl *c, int argc, char **argv)
 	optind = 0;
 	while ((opt = ctl_getopt(c, argc, argv, "", NULL)) != -1)
 		return opt == 'h' ? ctl_help(c) : CTL_EXIT_USAGE;
-	if (optind >= argc)
-		return ctl_usage(c, "missing PATH");
-	if (argc - optind > 2)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 2, "PATH"))
+		return CTL_EXIT_USAGE;
 	path = argv[optind];
 	uint64_t bytes = 0;
 	bool set = argc - optind == 2, clear = set && strcmp(argv[optind + 1], "none") == 0;

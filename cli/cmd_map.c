@@ -391,10 +391,8 @@ int cmd_map(struct ctl *c, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage(c, "missing PATH");
-	if (argc - optind > 1)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 1, "PATH"))
+		return CTL_EXIT_USAGE;
 	if (!o.store && (have_rows || o.verbose))
 		return ctl_usage(c, "--rows and --verbose need --store (a live mount shows counts only)");
 	return o.store ? cm_offline(c, &o, argv[optind]) : cm_online(c, &o, argv[optind]);

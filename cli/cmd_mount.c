@@ -303,10 +303,8 @@ int cmd_umount(struct ctl *c, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage(c, "missing MOUNTPOINT");
-	if (argc - optind > 1)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 1, "MOUNTPOINT"))
+		return CTL_EXIT_USAGE;
 	if (!realpath(argv[optind], mp))
 		return ctl_fail(c, argv[optind], errno);
 	if ((rc = mnt_read_control(mp, "status", text, sizeof(text))) < 0) {

@@ -125,10 +125,8 @@ int cmd_create(struct ctl *c, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage(c, "missing PATH");
-	if (optind + 1 < argc)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 1, "PATH"))
+		return CTL_EXIT_USAGE;
 	path = argv[optind];
 	if (type) {
 		size_t t;
@@ -200,11 +198,7 @@ static int co_operands(struct ctl *c, int argc, char **argv, int want, const cha
 			return ctl_help(c), -1;
 		return -2;
 	}
-	if (argc - optind < want)
-		return ctl_usage(c, "missing %s", names), -2;
-	if (argc - optind > want)
-		return ctl_usage(c, "too many arguments"), -2;
-	return 0;
+	return ctl_operands_ok(c, argc, want, want, names) ? 0 : -2;
 }
 
 #define CO_OPERANDS(c, argc, argv, want, names)                                    \

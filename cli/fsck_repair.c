@@ -250,10 +250,8 @@ int cmd_fsck(struct ctl *c, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage(c, "missing STORE");
-	if (argc - optind > 1)
-		return ctl_usage(c, "too many arguments");
+	if (!ctl_operands_ok(c, argc, 1, 1, "STORE"))
+		return CTL_EXIT_USAGE;
 	const char *store = argv[optind];
 	if (fk_run(c, store, repair, verbose, &res) < 0)
 		return CTL_EXIT_FAIL;

@@ -143,6 +143,15 @@ int ctl_need_pagerfs(struct ctl *c, const char *path)
 	return rc < 0 ? ctl_fail(c, path, rc) : CTL_EXIT_OK;
 }
 
+bool ctl_operands_ok(struct ctl *c, int argc, int min, int max, const char *names)
+{
+	if (argc - optind < min)
+		return ctl_usage(c, "missing %s", names), false;
+	if (argc - optind > max)
+		return ctl_usage(c, "too many arguments"), false;
+	return true;
+}
+
 int ctl_usage(struct ctl *c, const char *fmt, ...)
 {
 	va_list ap;

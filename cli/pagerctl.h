@@ -67,6 +67,11 @@ int ctl_failf(struct ctl *c, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* "pagerctl CMD: message" and a hint to --help, returns CTL_EXIT_USAGE. */
 int ctl_usage(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * After option parsing: are there min to max operands left? If not, print
+ * the usage error ("missing NAMES" or "too many arguments") and return false.
+ */
+bool ctl_operands_ok(struct ctl *c, int argc, int min, int max, const char *names);
 /* The help of the running command, to out; returns CTL_EXIT_OK. */
 int ctl_help(struct ctl *c);
 
