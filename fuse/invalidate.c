@@ -134,7 +134,7 @@ int pfsd_inval_start(struct pfsd *d)
 	pthread_cond_init(&q->cond, NULL);
 	pthread_cond_init(&q->done_cond, NULL);
 	q->running = true;
-	if ((rc = pthread_create(&q->thread, NULL, iv_thread, d)) != 0) {
+	if ((rc = pfsd_start_thread(&q->thread, iv_thread, d)) != 0) {
 		q->running = false;
 		return -rc;
 	}

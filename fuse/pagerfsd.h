@@ -156,6 +156,12 @@ struct pfsd_thread {
 	uint8_t *arena; /* STORE_IO_MAX_PAGES pages, page-aligned: page-ins land and leave here */
 };
 
+/*
+ * Start a helper thread (invalidation, commit timer) with the workers' 1 MiB stack:
+ * under mlockall a thread's whole stack is resident, and the default is 8 MiB.
+ */
+int pfsd_start_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+
 /* serve.c: the session, its workers and their per-thread contexts */
 struct fuse_session *pfsd_session_new(struct pfsd *d);
 int pfsd_workers_start(struct pfsd *d);

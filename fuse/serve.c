@@ -29,6 +29,18 @@
 #include "pagerfsd.h"
 
 #define SV_STACK_BYTES (1u << 20)
+
+int pfsd_start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SV_STACK_BYTES); /* a commit runs on the timer's */
+	rc = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
 #define SV_MAX_BACKGROUND_MIN 16
 
 /* ---- helpers every operation uses ---- */

@@ -106,7 +106,7 @@ int pfsd_timer_start(struct pfsd *d)
 	pthread_condattr_destroy(&ca);
 	if (d->opt.commit_interval_s == 0)
 		return 0;
-	if ((rc = pthread_create(&d->timer, NULL, sy_timer, d)) != 0)
+	if ((rc = pfsd_start_thread(&d->timer, sy_timer, d)) != 0)
 		return -rc;
 	d->timer_running = true;
 	return 0;

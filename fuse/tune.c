@@ -16,6 +16,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,12 @@ void pfsd_lock_memory(void)
 			 "the limit)", (unsigned long long)rl.rlim_cur);
 		return;
 	}
+	/*
+	 * Every mapping made from now on is locked, so faulted in whole: keep
+	 * glibc from giving each thread a malloc arena of its own, whose
+	 * touched part would all stay resident.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		pfs_warn("mlockall: %s: the daemon may be paged out and then deadlock serving "
 			 "a fault (run as root or raise RLIMIT_MEMLOCK)", strerror(errno));
