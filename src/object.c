@@ -695,26 +695,22 @@ int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf)
 
 	if (f->fd < 0)
 		return -EIO;
-	while (done < want && off + done < f->len_bytes) {
-		size_t n = (size_t)PFS_MIN(want - done, f->len_bytes - (off + done));
-		ssize_t got = pread(f->fd, (uint8_t *)buf + done, n,
-				    (off_t)(f->offset_bytes + off + done));
-		if (got < 0 && errno == EINTR)
-			continue;
+	if (off < f->len_bytes) {
+		/* Through the caller's io_uring ring; the part past the range's end is zeros. */
+		size_t n = (size_t)PFS_MIN(want, f->len_bytes - off);
+		ssize_t got = store_io_read_file(f->io, f->fd, f->offset_bytes + off, buf, n);
 		if (got < 0)
-			return pfs_neg_errno();
-		if (got == 0)
-			break; /* the file shrank: the rest reads as zeros */
-		done += (uint64_t)got;
+			return (int)got;
+		done = (uint64_t)got; /* short: the file shrank, the rest reads as zeros */
 	}
 	memset((uint8_t *)buf + done, 0, want - done);
 	return 0;
 }
 
-static struct ob_file ob_file_of(const struct oinfo *oi)
+static struct ob_file ob_file_of(const struct oinfo *oi, struct store_io *io)
 {
 	return (struct ob_file){ oi->backing_fd, oi->rec.backing.offset_bytes,
-				 oi->rec.backing.len_bytes };
+				 oi->rec.backing.len_bytes, io };
 }
 
 ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64_t off,
@@ -729,7 +725,7 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 
 	pthread_mutex_lock(&oi->lock);
 	size = oi->rec.size_bytes;
-	file = ob_file_of(oi);
+	file = ob_file_of(oi, io);
 	pthread_mutex_unlock(&oi->lock);
 	if (off >= size || len == 0)
 		return 0;
@@ -787,7 +783,7 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 	if (pfs_range_overflows(off, len) || off + len > ((uint64_t)1 << 52))
 		return -EFBIG;
 	pthread_mutex_lock(&oi->lock);
-	file = ob_file_of(oi);
+	file = ob_file_of(oi, io);
 	bool dead = r->flags & CAT_F_DEAD;
 	bool past_stack = r->segtype == CAT_SEG_STACK && off + len > r->size_bytes;
 	pthread_mutex_unlock(&oi->lock);

@@ -41,7 +41,7 @@ static int64_t oa_now_ns(void)
 int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 		    const struct obj_cred *cred, uint64_t off, uint64_t len)
 {
-	struct ob_file file = { fd, rec->backing.offset_bytes, rec->backing.len_bytes };
+	struct ob_file file = { fd, rec->backing.offset_bytes, rec->backing.len_bytes, NULL };
 	uint64_t page = off / PFS_PAGE_SIZE, skip = off % PFS_PAGE_SIZE;
 	struct store_io *io;
 	int kind, rc, own_fd = -1;
@@ -61,6 +61,7 @@ int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 	}
 	if ((rc = store_io_open(o->s, &io)) == 0) {
 		uint8_t *arena = store_io_buf(io);
+		file.io = io;
 		rc = store_page_in(io, rec->id, page, 1, arena, ob_fill_file, &file);
 		if (rc == 0) {
 			memset(arena + skip, 0, (size_t)len);

@@ -61,10 +61,11 @@ struct objects {
 	uint64_t dirty_seq, dirty_written; /* written: highest seq the last commit hook wrote */
 };
 
-/* Where a FILE run of a page-in comes from. */
+/* Where a FILE run of a page-in comes from, and the ring that reads it. */
 struct ob_file {
 	int fd;
 	uint64_t offset_bytes, len_bytes;
+	struct store_io *io;
 };
 /* store_file_fn over a struct ob_file: the backing range, zeros past its end. */
 int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf);

@@ -24,6 +24,7 @@
 #ifndef PAGERFS_STORE_H
 #define PAGERFS_STORE_H
 
+#include <sys/types.h>
 #include "base.h"
 #include "catalogue.h"
 
@@ -60,6 +61,8 @@ void store_io_close(struct store_io *io);
  * holds data still to be paged out from it.
  */
 void *store_io_buf(struct store_io *io);
+/* Read a backing file through the io's ring (the file pager): bytes read, short only at EOF. */
+ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len);
 
 /* Most pages one page-in or page-out call moves (1 MiB, FUSE's largest request). */
 #define STORE_IO_MAX_PAGES 256

@@ -423,6 +423,11 @@ void *store_io_buf(struct store_io *io)
 	return io->buf;
 }
 
+ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len)
+{
+	return swap_ring_read_fd(io->ring, fd, off, buf, len);
+}
+
 void store_io_close(struct store_io *io)
 {
 	if (!io)

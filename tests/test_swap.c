@@ -763,10 +763,49 @@ static void ramfs_falls_back_to_buffered_io_and_truncate(void **state)
 #define FX(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 #define SC(t) cmocka_unit_test_setup_teardown(t, sc_setup, sc_teardown)
 
+/* The file pager reads backing files through the same ring. */
+static void reads_any_file_through_the_ring(void **state)
+{
+	struct fx *f = *state;
+	char path[512];
+	uint8_t *data = malloc(3 * PG + 100), *back = malloc(4 * PG);
+
+	assert_non_null(data);
+	assert_non_null(back);
+	for (size_t i = 0; i < 3 * PG + 100; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	snprintf(path, sizeof(path), "%s/backing", f->dir);
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, 3 * PG + 100), (ssize_t)(3 * PG + 100));
+	/* From an offset, unaligned, across pages. */
+	assert_int_equal(swap_ring_read_fd(f->r, fd, 1000, back, 2 * PG), (ssize_t)(2 * PG));
+	assert_memory_equal(back, data + 1000, 2 * PG);
+	/* Short at the end of the file, and nothing past it. */
+	assert_int_equal(swap_ring_read_fd(f->r, fd, 2 * PG, back, 4 * PG), (ssize_t)(PG + 100));
+	assert_memory_equal(back, data + 2 * PG, PG + 100);
+	assert_int_equal(swap_ring_read_fd(f->r, fd, 10 * PG, back, PG), 0);
+	close(fd);
+	assert_int_equal(swap_ring_read_fd(f->r, fd, 0, back, PG), -EBADF);
+	assert_int_equal(swap_ring_read_fd(f->r, -1, 0, back, PG), -EBADF);
+	/* And the ring still does its own work afterwards. */
+	uint8_t *page = pages(1);
+	fill(page, 7, 1, 99);
+	struct swap_io io = { .frame = 7, .nframes = 1, .buf = page };
+	assert_int_equal(swap_write(f->r, &io, 1), 0);
+	memset(page, 0, PG);
+	assert_int_equal(swap_read(f->r, &io, 1), 0);
+	assert_true(matches(page, 7, 1, 99));
+	free(page);
+	free(data);
+	free(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX(reads_back_a_single_page),
+		FX(reads_any_file_through_the_ring),
 		FX(reads_back_a_multi_page_run),
 		FX(runs_more_than_ring_depth_in_one_call),
 		FX(runs_in_two_files_in_one_call),

@@ -670,3 +670,47 @@ int swap_sync(struct swap_ring *r)
 	swap__stat_add(r->s, SWAP__ST_SYNCS, 1);
 	return 0;
 }
+
+ssize_t swap_ring_read_fd(struct swap_ring *r, int fd, uint64_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+	unsigned retries = 0;
+
+	if (!r || fd < 0)
+		return -EBADF;
+	if (r->dead)
+		return r->dead;
+	assert(r->inflight == 0); /* every other call has completed its work */
+	while (done < len) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+		struct io_uring_cqe *cqe;
+		unsigned want = (unsigned)PFS_MIN(len - done, (size_t)SWP_MAX_OP_BYTES);
+		int rc;
+
+		if (!sqe)
+			return -EBUSY;
+		io_uring_prep_read(sqe, fd, (char *)buf + done, want, off + done);
+		io_uring_sqe_set_data64(sqe, 0);
+		if ((rc = io_uring_submit_and_wait(&r->ring, 1)) < 0) {
+			if (rc == -EINTR && ++retries < SWP_MAX_RETRIES)
+				continue;
+			return rc;
+		}
+		if ((rc = io_uring_wait_cqe(&r->ring, &cqe)) < 0)
+			return rc;
+		int res = cqe->res;
+		io_uring_cqe_seen(&r->ring, cqe);
+		if (res == -EAGAIN || res == -EINTR) {
+			if (++retries >= SWP_MAX_RETRIES)
+				return res;
+			continue;
+		}
+		if (res < 0)
+			return res;
+		if (res == 0)
+			break; /* end of file */
+		done += (size_t)res;
+		retries = 0;
+	}
+	return (ssize_t)done;
+}

@@ -23,6 +23,7 @@
 #define PAGERFS_SWAP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include "base.h"
@@ -147,6 +148,14 @@ int swap_write(struct swap_ring *r, struct swap_io *ios, unsigned n);
  * submitted together; 0 or the first error. See Durability above.
  */
 int swap_sync(struct swap_ring *r);
+
+/*
+ * Read len bytes of any open file (a backing file: the file pager) at off
+ * into buf through this ring: short reads are continued, -EAGAIN and -EINTR
+ * retried. Returns the bytes read, short only at the end of the file, or a
+ * negative errno. No checksums: the file is not the store's.
+ */
+ssize_t swap_ring_read_fd(struct swap_ring *r, int fd, uint64_t off, void *buf, size_t len);
 
 /*
  * Counters since swap_open. reads/writes count runs that succeeded and
