@@ -304,12 +304,34 @@ pfs_hold() {
 	"$MMAP_CLIENT" hold "${ro[@]}" "$file" "$@" >"$out" 2>&1 &
 	PFS_BG+=("$!")
 	printf -v "$var" '%s' "$!"
+	pfs_wait_holding "$!" "$out" "hold $file did not map it"
+}
+
+# pfs_wait_holding PID OUT WHAT: wait until the holder PID, whose output goes
+# to OUT, says it holds its mapping; fail with WHAT and its last words if it
+# dies or takes more than 10 s.
+pfs_wait_holding() {
+	local pid=$1 out=$2
 	for _ in $(seq 100); do
 		grep -q '^holding' "$out" && return 0
-		kill -0 "$!" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	fail "hold $file did not map it: $(tail -n 2 "$out" | tr '\n' ' ')"
+	fail "$3: $(tail -n 2 "$out" | tr '\n' ' ')"
+}
+
+# pfs_hold_expect VAR [--ro] FILE OFF LEN BEFORE AFTER: a process that maps
+# FILE, reads the range (checking BEFORE) and holds it mapped; pfs_release
+# VAR verify then requires the same mapping to show AFTER (what a process
+# that already has an object mapped sees after another changes it).
+pfs_hold_expect() {
+	local var=$1 out
+	shift
+	out=$PFS_T/hold-expect.$RANDOM.out
+	"$MMAP_CLIENT" hold-expect "$@" >"$out" 2>&1 &
+	PFS_BG+=("$!")
+	printf -v "$var" '%s' "$!"
+	pfs_wait_holding "$!" "$out" "hold-expect $*"
 }
 
 # pfs_release PID [verify]: stop a holder (SIGUSR1: check its range first,

@@ -5,20 +5,6 @@
 pfs_setup
 pfs_start "$STORE" "$MNT"
 
-hold_expect() {
-	local var=$1 out
-	shift
-	out=$PFS_T/hold-expect.$RANDOM.out
-	"$MMAP_CLIENT" hold-expect "$@" >"$out" 2>&1 &
-	PFS_BG+=("$!")
-	printf -v "$var" '%s' "$!"
-	for _ in $(seq 100); do
-		grep -q '^holding' "$out" && return 0
-		kill -0 "$!" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "hold-expect $*: $(tail -n 2 "$out" | tr '\n' ' ')"
-}
 used() { sed -n 's/^used: //p' "$MNT/.pagerfs/swap"; }
 copy() { # SRC SOFF DST DOFF LEN: must copy exactly LEN bytes
 	local out
@@ -56,7 +42,7 @@ must "src keeps its new bytes" pfs_client verify "$src" 128K 256K 73
 must "dst's other cloned pages" pfs_client mapcmp "$dst" 320K 192K "$PFS_T/ref71" 192K
 
 # A process holding dst mapped (pages faulted in) sees a clone over them.
-hold_expect HM "$dst" 768K 128K 72 71
+pfs_hold_expect HM "$dst" 768K 128K 72 71
 copy "$src" 768K "$dst" 768K 128K
 pfs_release "$HM" verify
 

@@ -6,31 +6,13 @@ pfs_require_cmd setfattr getfattr
 pfs_setup
 pfs_start "$STORE" "$MNT"
 
-# hold_expect VAR [--ro] FILE OFF LEN BEFORE AFTER: a process that maps FILE,
-# reads the range (checking BEFORE) and holds it mapped; pfs_release VAR
-# verify then requires the same mapping to show AFTER.
-hold_expect() {
-	local var=$1 out
-	shift
-	out=$PFS_T/hold-expect.$RANDOM.out
-	"$MMAP_CLIENT" hold-expect "$@" >"$out" 2>&1 &
-	PFS_BG+=("$!")
-	printf -v "$var" '%s' "$!"
-	for _ in $(seq 100); do
-		grep -q '^holding' "$out" && return 0
-		kill -0 "$!" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "hold-expect $*: $(tail -n 2 "$out" | tr '\n' ' ')"
-}
-
 # 1. An anonymous object: the range becomes zeros.
 o=$MNT/anon
 : >"$o" && truncate -s 1M "$o" || fail "cannot create $o"
 must "write 1M and msync" pfs_client write "$o" 0 1M 51 --msync
-hold_expect IN "$o" 256K 256K 51 0
-hold_expect RO --ro "$o" 256K 256K 51 0
-hold_expect OUT "$o" 512K 512K 51 51
+pfs_hold_expect IN "$o" 256K 256K 51 0
+pfs_hold_expect RO --ro "$o" 256K 256K 51 0
+pfs_hold_expect OUT "$o" 512K 512K 51 51
 must "punch [256K, 512K)" pfs_client punch "$o" 256K 256K
 pfs_release "$IN" verify
 pfs_release "$RO" verify
@@ -46,8 +28,8 @@ must "backing" xset "$h" backing "$B"
 must "type heap" xset "$h" type heap
 must "flags persist" xset "$h" flags persist
 must "write the heap and msync" pfs_client write "$h" 0 256K 53 --msync
-hold_expect HIN "$h" 64K 64K 53 52
-hold_expect HOUT "$h" 128K 128K 53 53
+pfs_hold_expect HIN "$h" 64K 64K 53 52
+pfs_hold_expect HOUT "$h" 128K 128K 53 53
 must "punch the heap's [64K, 128K)" pfs_client punch "$h" 64K 64K
 pfs_release "$HIN" verify
 pfs_release "$HOUT" verify
