@@ -356,11 +356,6 @@ fail:
 	return rc;
 }
 
-struct store *objects_store(struct objects *o)
-{
-	return o->s;
-}
-
 void objects_close(struct objects *o)
 {
 	if (!o)

@@ -49,7 +49,6 @@ struct obj_attr {
 int objects_open(struct store *s, struct objects **out);
 /* Run every object's last-close lifecycle still pending, then free. The store stays open. */
 void objects_close(struct objects *o);
-struct store *objects_store(struct objects *o);
 
 /* ---- namespace ---- */
 

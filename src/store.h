@@ -181,8 +181,6 @@ int store_memctl_quota(struct store *s, uint64_t id, bool clear, uint64_t frames
 /* Remove a control with nothing charged (its guarantee returns to the parent). */
 int store_memctl_remove(struct store *s, uint64_t id);
 int store_memctl_info(struct store *s, uint64_t id, struct store_memctl_info *out);
-/* Move n charged frames from one control to another (no limit check on the source). */
-int store_memctl_move(struct store *s, uint64_t from, uint64_t to, uint64_t n);
 
 /* Check physmem's invariants over the committed state (store.c comment). */
 int store_check(struct store *s, char *why, size_t why_len);

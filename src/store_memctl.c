@@ -122,17 +122,3 @@ int store_memctl_info(struct store *s, uint64_t id, struct store_memctl_info *ou
 	out->available_frames = info.available_frames;
 	return 0;
 }
-
-int store_memctl_move(struct store *s, uint64_t from, uint64_t to, uint64_t n)
-{
-	int rc;
-
-	if (n == 0 || from == to)
-		return 0;
-	pthread_mutex_lock(&s->alloc_lock);
-	rc = memctl_charge(s->memctls, to, n);
-	if (rc == 0 && (rc = memctl_uncharge(s->memctls, from, n)) < 0)
-		memctl_uncharge(s->memctls, to, n);
-	pthread_mutex_unlock(&s->alloc_lock);
-	return rc;
-}
