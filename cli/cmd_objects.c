@@ -162,8 +162,6 @@ int cmd_create(struct ctl *c, int argc, char **argv)
 		if ((rc = co_setxattr(path, "maxsize", num)) < 0)
 			step = "setting its maxsize";
 	}
-	if (!rc && backing && (rc = co_setxattr(path, "backing", spec)) < 0)
-		step = "setting its backing";
 	if (persist || !type)
 		strcat(flags, "persist");
 	if (debug)
@@ -171,6 +169,12 @@ int cmd_create(struct ctl *c, int argc, char **argv)
 	/* Without --type the object already is persist; only a change is written. */
 	if (!rc && flags[0] && (type || debug) && (rc = co_setxattr(path, "flags", flags)) < 0)
 		step = "setting its flags";
+	/*
+	 * Backing last: with it a code object is complete, and may become a
+	 * name of a cached one with the same text, whose flags cannot change.
+	 */
+	if (!rc && backing && (rc = co_setxattr(path, "backing", spec)) < 0)
+		step = "setting its backing";
 	if (!rc && have_size) {
 		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
 		    ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)

@@ -25,6 +25,9 @@ struct fk_obj {
 	uint32_t flags;
 	char *name;
 	bool named;          /* a name record points at it */
+	bool record_named;   /* ...and one is the name its record keeps */
+	uint32_t names;      /* how many name records point at it */
+	uint32_t extra_links; /* its record's count of names beyond the first */
 	bool bad_extents;    /* some extent record of it could not be decoded */
 	uint64_t swap_pages; /* SWAP pages in its committed map */
 };

@@ -164,7 +164,8 @@ static int fk_load_object(const void *k, size_t klen, const void *v, size_t vlen
 	}
 	struct fk_obj fo = { .id = o->id, .parent = o->parent, .memctl = o->memctl,
 			     .size_bytes = o->size_bytes, .kind = o->kind, .segtype = o->segtype,
-			     .flags = o->flags, .name = strdup(o->name) };
+			     .flags = o->flags, .name = strdup(o->name),
+			     .extra_links = o->extra_links };
 	if (!fo.name || FK_PUSH(fk, objs, fo) < 0) {
 		free(fo.name);
 		return -ENOMEM;
@@ -219,14 +220,13 @@ static int fk_name(const void *k, size_t klen, const void *v, size_t vlen, void 
 			  ", which has no record", name, fk_obj_desc(fk, parent, d1, sizeof(d1)), id);
 		return fk_push_key(fk, CAT_T_NAMES, k, klen);
 	}
-	if (o->named)
-		fk_problem(fk, false, "object %" PRIu64 " has more than one name (another is '%s')",
-			   id, name);
+	/* Code objects sharing a text have several names; the record keeps one of them. */
+	if (o->names++ == 1 + o->extra_links)
+		fk_problem(fk, false, "object %" PRIu64 " has more names than its record counts "
+			   "(%" PRIu32 "; another is '%s')", id, 1 + o->extra_links, name);
 	o->named = true;
-	if (o->parent != parent || strcmp(o->name, name) != 0)
-		fk_problem(fk, false, "name '%s' in directory %" PRIu64 " points at object %" PRIu64
-			   ", whose record calls it '%s' in directory %" PRIu64,
-			   name, parent, id, o->name, o->parent);
+	if (o->parent == parent && strcmp(o->name, name) == 0)
+		o->record_named = true;
 	if (!p || p->kind != CAT_KIND_DIR)
 		fk_problem(fk, false, "name '%s' lies in %s, which is not a directory", name,
 			   fk_obj_desc(fk, parent, d2, sizeof(d2)));
@@ -262,6 +262,13 @@ static void fk_check_objects(struct fsck *fk)
 						break;
 					}
 			}
+			if (o->named && !o->record_named)
+				fk_problem(fk, false, "%s: its record calls it '%s' in directory %" PRIu64
+					   ", a name that does not lead to it", fk_obj_desc(fk, o->id, d, sizeof(d)),
+					   o->name, o->parent);
+			else if (o->named && o->names < 1 + o->extra_links)
+				fk_problem(fk, false, "%s has %" PRIu32 " names, but its record counts %" PRIu32,
+					   fk_obj_desc(fk, o->id, d, sizeof(d)), o->names, 1 + o->extra_links);
 			if (!o->named && o->kind == CAT_KIND_FILE) {
 				fk_problem(fk, true, "object %" PRIu64 " ('%s') has no name: nothing can reach it "
 					   "(unlinked while open and never destroyed)", o->id, o->name);

@@ -1,14 +1,16 @@
 /*
  * invalidate.c: telling the kernel that an object's contents changed under
  * its page cache (a lifecycle revert, a resize, a release of pages, a new
- * type or backing).
+ * type or backing), or that a name leads to another object (a code object
+ * sharing another's text).
  *
  * The object layer reports such ranges from inside its operations, often
  * while a request for the same inode is being served and the kernel holds
  * that inode's pages locked (a READ) or under writeback (a WRITE).
  * fuse_lowlevel_notify_inval_inode waits for those pages, so calling it
  * there deadlocks. Ranges are therefore queued (merged per inode, never
- * blocking beyond a short mutex) and sent by one thread of their own.
+ * blocking beyond a short mutex) and sent by one thread of their own, and
+ * entries with them: the kernel locks the directory to drop one.
  * Dropping the attributes alone takes no page lock and is done in place.
  */
 #include "config.h"
@@ -35,45 +37,85 @@ static void iv_merge(struct pfsd_inval_item *it, uint64_t off, uint64_t len)
 	it->off = start;
 }
 
-void pfsd_inval_queue(void *arg, uint64_t id, uint64_t off_bytes, uint64_t len_bytes)
+/* Queue it (merged with a queued range of the same inode); false without memory. */
+static bool iv_add(struct pfsd *d, const struct pfsd_inval_item *it)
 {
-	struct pfsd *d = arg;
 	struct pfsd_invalq *q = &d->inval;
 	size_t i;
 
 	pthread_mutex_lock(&q->lock);
+	i = q->n;
 	if (q->stop || !q->running) {
 		/* Unmounted: the kernel's cache is gone with the mount. */
 		pthread_mutex_unlock(&q->lock);
-		return;
+		free(it->name);
+		return true;
 	}
-	for (i = 0; i < q->n; i++)
-		if (q->items[i].ino == id)
-			break;
+	if (!it->name)
+		for (i = 0; i < q->n; i++)
+			if (q->items[i].ino == it->ino && !q->items[i].name)
+				break;
 	if (i < q->n) {
-		iv_merge(&q->items[i], off_bytes, len_bytes);
+		iv_merge(&q->items[i], it->off, it->len);
 	} else {
 		if (q->n == q->cap) {
 			size_t cap = q->cap ? 2 * q->cap : IV_INITIAL_CAP;
 			struct pfsd_inval_item *nv = realloc(q->items, cap * sizeof(*nv));
 			if (!nv) {
 				pthread_mutex_unlock(&q->lock);
-				pfs_err("object %llu: no memory to queue a cache invalidation: "
-					"the kernel may serve stale pages", (unsigned long long)id);
-				return;
+				free(it->name);
+				return false;
 			}
 			q->items = nv;
 			q->cap = cap;
 		}
-		q->items[q->n++] = (struct pfsd_inval_item){ id, off_bytes, len_bytes };
+		q->items[q->n++] = *it;
 	}
 	q->queued++;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
+	return true;
 }
 
-static void iv_send(struct pfsd *d, const struct pfsd_inval_item *it)
+void pfsd_inval_queue(void *arg, uint64_t id, uint64_t off_bytes, uint64_t len_bytes)
 {
+	struct pfsd_inval_item it = { .ino = id, .off = off_bytes, .len = len_bytes };
+
+	if (!iv_add(arg, &it))
+		pfs_err("object %llu: no memory to queue a cache invalidation: "
+			"the kernel may serve stale pages", (unsigned long long)id);
+}
+
+void pfsd_inval_entry(void *arg, uint64_t parent, const char *name, uint64_t id)
+{
+	struct pfsd_inval_item it = { .ino = id, .name = strdup(name), .parent = parent };
+
+	if (!it.name || !iv_add(arg, &it))
+		pfs_err("'%s' in directory %llu: no memory to queue an entry invalidation: "
+			"the kernel may show the old object under it until it forgets it",
+			name, (unsigned long long)parent);
+}
+
+/* The name leads elsewhere now: drop the kernel's entry, and the new target's attributes (nlink). */
+static void iv_send_entry(struct pfsd *d, struct pfsd_inval_item *it)
+{
+	int rc = fuse_lowlevel_notify_inval_entry(d->se, it->parent, it->name, strlen(it->name));
+
+	atomic_fetch_add(&d->ctr.invalidations, 1);
+	if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN && rc != -ENODEV)
+		pfs_warn("'%s' in directory %llu: invalidating its entry: %s", it->name,
+			 (unsigned long long)it->parent, strerror(-rc));
+	pfsd_inval_attr(d, it->ino);
+	free(it->name);
+	it->name = NULL;
+}
+
+static void iv_send(struct pfsd *d, struct pfsd_inval_item *it)
+{
+	if (it->name) {
+		iv_send_entry(d, it);
+		return;
+	}
 	/* off_t is signed: an offset past its range means "from there on" anyway. */
 	off_t off = it->off > (uint64_t)INT64_MAX ? INT64_MAX : (off_t)it->off;
 	off_t len = it->len > (uint64_t)INT64_MAX ? 0 : (off_t)it->len;
@@ -154,6 +196,8 @@ void pfsd_inval_stop(struct pfsd *d)
 	pthread_join(q->thread, NULL);
 	pthread_mutex_lock(&q->lock);
 	q->running = false;
+	for (size_t i = 0; i < q->n; i++)
+		free(q->items[i].name);
 	free(q->items);
 	free(q->spare);
 	q->items = q->spare = NULL;

@@ -295,6 +295,7 @@ static int mn_open(struct pfsd *d)
 		return rc;
 	}
 	obj_set_invalidate_fn(d->objs, pfsd_inval_queue, d);
+	obj_set_entry_fn(d->objs, pfsd_inval_entry, d);
 	if ((rc = objects_set_mountpoint(d->objs, d->opt.mountpoint)) < 0) {
 		fprintf(stderr, "pagerfsd: %s\n", strerror(-rc));
 		return rc;

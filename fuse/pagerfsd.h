@@ -104,6 +104,9 @@ struct pfsd_inval_item {
 	uint64_t ino;
 	uint64_t off;
 	uint64_t len; /* 0: to the end */
+	/* An entry instead of pages: name in directory parent now leads to ino. */
+	char *name;
+	uint64_t parent;
 };
 
 struct pfsd_invalq {
@@ -250,6 +253,8 @@ int pfsd_inval_start(struct pfsd *d);
 void pfsd_inval_stop(struct pfsd *d);
 /* The obj_invalidate_fn: queue a range; never blocks on the kernel. */
 void pfsd_inval_queue(void *arg, uint64_t id, uint64_t off_bytes, uint64_t len_bytes);
+/* obj_entry_fn: queue "name in parent now leads to id" for the kernel. */
+void pfsd_inval_entry(void *arg, uint64_t parent, const char *name, uint64_t id);
 /* Wait until everything queued so far has been sent to the kernel. */
 void pfsd_inval_flush(struct pfsd *d);
 /* Drop the kernel's cached attributes of ino (no pages: safe inside any handler). */

@@ -13,15 +13,22 @@
 #include "codec.h"
 
 #define REC_VERSION 1
+/* Object records are at 2: version 1 had no link count (every object had one name). */
+#define REC_OBJECT_VERSION 2
 #define REC_SEAL_SEED 0x70616765u /* "page" */
 
 /* Room for the largest record: an object with a full backing path. */
 #define REC_MAX (CAT_PATH_MAX + CAT_NAME_MAX + 256)
 
-static void rec_begin(struct codec_writer *w, void *buf, size_t cap)
+static void rec_begin_version(struct codec_writer *w, void *buf, size_t cap, uint8_t version)
 {
 	codec_writer_init(w, buf, cap);
-	codec_put_u8(w, REC_VERSION);
+	codec_put_u8(w, version);
+}
+
+static void rec_begin(struct codec_writer *w, void *buf, size_t cap)
+{
+	rec_begin_version(w, buf, cap, REC_VERSION);
 }
 
 /* Append the seal; returns the record's length or -EOVERFLOW. */
@@ -33,8 +40,8 @@ static int rec_seal(struct codec_writer *w)
 	return w->overflow ? -EOVERFLOW : (int)w->len;
 }
 
-/* Check version and seal; the reader then covers the body only. */
-static int rec_open(struct codec_reader *r, const void *buf, size_t len)
+/* Check the seal; the reader then covers the body only, past the version in *version. */
+static int rec_open_version(struct codec_reader *r, const void *buf, size_t len, uint8_t *version)
 {
 	const uint8_t *p = buf;
 	uint32_t seal;
@@ -46,9 +53,16 @@ static int rec_open(struct codec_reader *r, const void *buf, size_t len)
 	if (seal != XXH32(buf, len - 4, REC_SEAL_SEED))
 		return -EINVAL;
 	codec_reader_init(r, buf, len - 4);
-	if (codec_get_u8(r) != REC_VERSION)
-		return -EINVAL;
+	*version = codec_get_u8(r);
 	return 0;
+}
+
+static int rec_open(struct codec_reader *r, const void *buf, size_t len)
+{
+	uint8_t version;
+	int rc = rec_open_version(r, buf, len, &version);
+
+	return rc < 0 ? rc : version == REC_VERSION ? 0 : -EINVAL;
 }
 
 static void key_u64(uint8_t key[8], uint64_t v)
@@ -82,6 +96,8 @@ static int object_valid(const struct cat_object *o)
 		return -EINVAL;
 	if (!(o->flags & CAT_F_BACKING) && o->backing.path[0] != '\0')
 		return -EINVAL;
+	if (o->extra_links && o->kind != CAT_KIND_FILE)
+		return -EINVAL;
 	return 0;
 }
 
@@ -92,7 +108,7 @@ int cat_object_encode(const struct cat_object *o, void *buf, size_t cap)
 
 	if (rc < 0)
 		return rc;
-	rec_begin(&w, buf, cap);
+	rec_begin_version(&w, buf, cap, REC_OBJECT_VERSION);
 	codec_put_u64(&w, o->id);
 	codec_put_u64(&w, o->parent);
 	codec_put_u8(&w, o->kind);
@@ -116,6 +132,7 @@ int cat_object_encode(const struct cat_object *o, void *buf, size_t cap)
 	codec_put_i64(&w, o->backing.mtime_ns);
 	codec_put_u64(&w, o->backing.offset_bytes);
 	codec_put_u64(&w, o->backing.len_bytes);
+	codec_put_u32(&w, o->extra_links);
 	return rec_seal(&w);
 }
 
@@ -123,10 +140,13 @@ int cat_object_decode(const void *buf, size_t len, struct cat_object *o)
 {
 	struct codec_reader r;
 	struct cat_object d;
-	int rc = rec_open(&r, buf, len);
+	uint8_t version;
+	int rc = rec_open_version(&r, buf, len, &version);
 
 	if (rc < 0)
 		return rc;
+	if (version != 1 && version != REC_OBJECT_VERSION)
+		return -EINVAL;
 	memset(&d, 0, sizeof(d));
 	d.id = codec_get_u64(&r);
 	d.parent = codec_get_u64(&r);
@@ -151,6 +171,7 @@ int cat_object_decode(const void *buf, size_t len, struct cat_object *o)
 	d.backing.mtime_ns = codec_get_i64(&r);
 	d.backing.offset_bytes = codec_get_u64(&r);
 	d.backing.len_bytes = codec_get_u64(&r);
+	d.extra_links = version == 1 ? 0 : codec_get_u32(&r);
 	if (!codec_reader_done(&r) || object_valid(&d) < 0)
 		return -EINVAL;
 	*o = d;
@@ -327,6 +348,32 @@ int cat_dir_list(struct cat_txn *txn, uint64_t parent, const char *after,
 	}
 	rc = cat_walk(txn, CAT_T_NAMES, key, klen, dir_walk_one, &dw);
 	return dw.left ? 0 : rc;
+}
+
+struct name_walk {
+	int (*fn)(uint64_t parent, const char *name, uint64_t id, void *arg);
+	void *arg;
+};
+
+static int name_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct name_walk *nw = arg;
+	char name[CAT_NAME_MAX + 1];
+	size_t n = klen - 8;
+
+	if (klen <= 8 || n > CAT_NAME_MAX || vlen != 8)
+		return -EINVAL;
+	memcpy(name, (const uint8_t *)key + 8, n);
+	name[n] = '\0';
+	return nw->fn(codec_get_be64(key), name, codec_get_be64(val), nw->arg);
+}
+
+int cat_name_foreach(struct cat_txn *txn,
+		     int (*fn)(uint64_t parent, const char *name, uint64_t id, void *arg), void *arg)
+{
+	struct name_walk nw = { fn, arg };
+
+	return cat_walk(txn, CAT_T_NAMES, NULL, 0, name_walk_one, &nw);
 }
 
 /* ---- memory controls ---- */

@@ -152,6 +152,11 @@ struct cat_object {
 	uint32_t uid, gid, mode;
 	int64_t atime_ns, mtime_ns, ctime_ns;
 	struct cat_backing backing;
+	/*
+	 * Names pointing at it besides parent/name above: only code objects
+	 * sharing one text have any (their st_nlink is 1 + extra_links).
+	 */
+	uint32_t extra_links;
 };
 
 /* Encode into buf (at most cap bytes); returns the length or -EOVERFLOW. */
@@ -177,6 +182,9 @@ int cat_name_del(struct cat_txn *txn, uint64_t parent, const char *name);
  */
 int cat_dir_list(struct cat_txn *txn, uint64_t parent, const char *after,
 		 int (*fn)(const char *name, uint64_t id, void *arg), void *arg);
+/* Every name of every directory, in (parent, name) order; fn as above. */
+int cat_name_foreach(struct cat_txn *txn,
+		     int (*fn)(uint64_t parent, const char *name, uint64_t id, void *arg), void *arg);
 
 /* ---- physmem records ---- */
 

@@ -36,8 +36,7 @@ static struct oinfo **ob_slot(struct objects *o, uint64_t id)
 	return &o->table[id % PFS_ARRAY_SIZE(o->table)];
 }
 
-/* The table's entry for id (open or closing); objects.lock held. */
-static struct oinfo *ob_lookup_locked(struct objects *o, uint64_t id)
+struct oinfo *ob_lookup_locked(struct objects *o, uint64_t id)
 {
 	struct oinfo *oi;
 
@@ -138,9 +137,31 @@ int ob_get_record(struct objects *o, uint64_t id, struct cat_object *rec)
 	return ob_read_record(o, id, rec);
 }
 
+/*
+ * Where an object's record lives (parent, name, control) and how many names
+ * it has belong to the namespace operations, which write them straight to
+ * the catalogue under objects.lock. Every other writer works from a copy
+ * (the open record, a queued one, an attribute change) that may predate
+ * such a change, so it takes those fields from the catalogue's record.
+ */
+void ob_keep_namespace(struct cat_object *rec, const struct cat_object *cur)
+{
+	rec->parent = cur->parent;
+	memcpy(rec->name, cur->name, sizeof(rec->name));
+	rec->memctl = cur->memctl;
+	rec->extra_links = cur->extra_links;
+}
+
 int ob_put_txn(struct cat_txn *txn, void *arg)
 {
-	return cat_object_put(txn, arg);
+	struct cat_object *rec = arg, cur;
+	int rc = cat_object_get(txn, rec->id, &cur);
+
+	if (rc == 0)
+		ob_keep_namespace(rec, &cur);
+	else if (rc != -ENOENT)
+		return rc;
+	return cat_object_put(txn, rec);
 }
 
 /* Drop id from the dirty list: its latest record has just been written. */
@@ -155,14 +176,14 @@ static void ob_undirty(struct objects *o, uint64_t id)
 	pthread_mutex_unlock(&o->dirty_lock);
 }
 
-int ob_put_record(struct objects *o, const struct cat_object *rec)
+int ob_put_record(struct objects *o, struct cat_object *rec)
 {
 	struct oinfo *oi = ob_find_open(o, rec->id);
 	int rc;
 
 	if (oi)
 		pthread_mutex_lock(&oi->lock);
-	rc = cat_write(o->cat, ob_put_txn, (void *)rec);
+	rc = cat_write(o->cat, ob_put_txn, rec);
 	if (rc == 0 && oi)
 		oi->rec = *rec;
 	if (rc == 0)
@@ -215,10 +236,13 @@ static int ob_commit_hook(struct cat_txn *txn, void *arg)
 		/* An object destroyed meanwhile has no record to update. */
 		struct cat_object cur;
 		rc = cat_object_get(txn, o->dirty[i].rec.id, &cur);
-		if (rc == 0)
+		if (rc == 0) {
+			/* queued before a rename, it must not bring the old name back */
+			ob_keep_namespace(&o->dirty[i].rec, &cur);
 			rc = cat_object_put(txn, &o->dirty[i].rec);
-		else if (rc == -ENOENT)
+		} else if (rc == -ENOENT) {
 			rc = 0;
+		}
 		upto = PFS_MAX(upto, o->dirty[i].seq);
 	}
 	o->dirty_written = upto;
@@ -253,7 +277,7 @@ void ob_attr_from(struct objects *o, const struct cat_object *rec, struct obj_at
 	a->mode = rec->mode;
 	a->uid = rec->uid;
 	a->gid = rec->gid;
-	a->nlink = rec->kind == CAT_KIND_DIR ? 2 : 1;
+	a->nlink = rec->kind == CAT_KIND_DIR ? 2 : 1 + rec->extra_links;
 	a->size_bytes = rec->kind == CAT_KIND_DIR ? PFS_PAGE_SIZE : rec->size_bytes;
 	if (rec->kind == CAT_KIND_FILE &&
 	    store_count_pages(o->s, rec->id, pfs_bytes_to_pages(rec->size_bytes), NULL, NULL, &swap) == 0)
@@ -273,6 +297,12 @@ void obj_set_invalidate_fn(struct objects *o, obj_invalidate_fn fn, void *arg)
 {
 	o->inval = fn;
 	o->inval_arg = arg;
+}
+
+void obj_set_entry_fn(struct objects *o, obj_entry_fn fn, void *arg)
+{
+	o->entry = fn;
+	o->entry_arg = arg;
 }
 
 int objects_set_mountpoint(struct objects *o, const char *path)

@@ -97,6 +97,14 @@ typedef void (*obj_invalidate_fn)(void *arg, uint64_t id, uint64_t off_bytes, ui
 void obj_set_invalidate_fn(struct objects *o, obj_invalidate_fn fn, void *arg);
 
 /*
+ * Tell the FUSE face when a name starts to lead to another object (a code
+ * object sharing another's text), so the kernel forgets its cached entry.
+ * May be NULL.
+ */
+typedef void (*obj_entry_fn)(void *arg, uint64_t parent, const char *name, uint64_t id);
+void obj_set_entry_fn(struct objects *o, obj_entry_fn fn, void *arg);
+
+/*
  * The mount point this layer serves: a backing file under it would be read
  * through our own mount and could deadlock the daemon, so it is refused.
  */

@@ -425,6 +425,9 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		return -EPERM; /* read-only */
 	if (!oa_owner(cred, &rec))
 		return -EPERM;
+	/* Every name of a shared text shows the same type, backing and flags. */
+	if (rec.extra_links && n != OA_QUOTA)
+		return -EBUSY;
 	old = rec;
 	if (n == OA_QUOTA) {
 		if ((rc = size_parse(v, &bytes)) < 0)
@@ -504,6 +507,8 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		}
 		ob_invalidate(o, id, 0, 0);
 	}
+	if (n == OA_TYPE || n == OA_BACKING || n == OA_FLAGS)
+		return ob_share_text(o, id);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ struct objects {
 	struct oinfo *table[1024];
 	obj_invalidate_fn inval;
 	void *inval_arg;
+	obj_entry_fn entry;
+	void *entry_arg;
 	char *mountpoint;      /* backing files must not be under it */
 	pthread_mutex_t dirty_lock;
 	struct odirty *dirty;
@@ -76,6 +78,8 @@ int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf);
  */
 int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 		    const struct obj_cred *cred, uint64_t off, uint64_t len);
+/* The table's entry for id (open or closing), no reference taken; objects.lock held. */
+struct oinfo *ob_lookup_locked(struct objects *o, uint64_t id);
 /* Drop a reference taken by ob_find_open. */
 void ob_put(struct objects *o, struct oinfo *oi);
 /* Is id open (or closing)? */
@@ -85,8 +89,8 @@ bool ob_is_open(struct objects *o, uint64_t id);
 int ob_read_record(struct objects *o, uint64_t id, struct cat_object *rec);
 /* The record of id: the open copy if open, else the catalogue's. */
 int ob_get_record(struct objects *o, uint64_t id, struct cat_object *rec);
-/* Write rec now (and keep the open copy in step). */
-int ob_put_record(struct objects *o, const struct cat_object *rec);
+/* Write rec now (and keep the open copy in step); its namespace fields are the catalogue's. */
+int ob_put_record(struct objects *o, struct cat_object *rec);
 /* The open (or closing) object, with a reference for the caller to ob_put, or NULL. */
 struct oinfo *ob_find_open(struct objects *o, uint64_t id);
 void ob_attr_from(struct objects *o, const struct cat_object *rec, struct obj_attr *a);
@@ -96,12 +100,33 @@ int ob_open_as(const struct obj_cred *cred, const char *path, int flags);
 int ob_reset_image(struct objects *o, const struct cat_object *rec);
 void ob_invalidate(struct objects *o, uint64_t id, uint64_t off, uint64_t len);
 int64_t ob_now_ns(void);
-/* cat_write functions: put the record arg; destroy a struct destroy_arg's record (and name). */
+/*
+ * cat_write functions: put the record arg, keeping the catalogue's parent,
+ * name, control and link count (filled into arg); destroy a struct
+ * destroy_arg's record (and name).
+ */
 int ob_put_txn(struct cat_txn *txn, void *arg);
 struct destroy_arg {
 	uint64_t id, parent;
 	const char *name; /* NULL: the name is already gone */
 };
 int ob_destroy_txn(struct cat_txn *txn, void *arg);
+/* rec's parent, name, control and link count become cur's (see ob_put_txn). */
+void ob_keep_namespace(struct cat_object *rec, const struct cat_object *cur);
+
+/* ---- code objects sharing a text (object_text.c) ---- */
+
+/* A code object without debug, on a backing range: pages anyone may share. */
+bool ob_is_text(const struct cat_object *r);
+/*
+ * If id is a text and another object holds the same one, point id's name at
+ * that object (a hard link) and destroy id, now or at its last release.
+ * Reports the changed name through the entry callback. 0 also when nothing
+ * was shared.
+ */
+int ob_share_text(struct objects *o, uint64_t id);
+/* A name of id other than (skip_parent, skip_name): -ENOENT if there is none. */
+int ob_other_name(struct cat_txn *txn, uint64_t id, uint64_t skip_parent, const char *skip_name,
+		  uint64_t *parent, char *name);
 
 #endif /* PAGERFS_OBJECT_INTERNAL_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "log.h"
 #include "object_internal.h"
 
 /* ---- namespace ---- */
@@ -144,6 +145,46 @@ static int ob_del_name_txn(struct cat_txn *txn, void *arg)
 	return cat_name_del(txn, d->parent, d->name);
 }
 
+struct drop_name_arg {
+	uint64_t id, parent;
+	const char *name;
+	struct cat_object *open_rec; /* the open copy, kept in step; or NULL */
+};
+
+/*
+ * One name of a shared text goes; the object stays under the others. If it
+ * was the name its record keeps, another one takes that place (and its
+ * directory's control, which a text is never charged anything by).
+ */
+static int ob_drop_name_txn(struct cat_txn *txn, void *arg)
+{
+	struct drop_name_arg *d = arg;
+	struct cat_object rec;
+	int rc;
+
+	if ((rc = cat_object_get(txn, d->id, &rec)) < 0)
+		return rc;
+	if ((rc = cat_name_del(txn, d->parent, d->name)) < 0)
+		return rc;
+	rec.extra_links--;
+	if (rec.parent == d->parent && strcmp(rec.name, d->name) == 0) {
+		rc = ob_other_name(txn, d->id, d->parent, d->name, &rec.parent, rec.name);
+		if (rc == -ENOENT) {
+			pfs_err("object %llu: its link count says it has another name, but it has none",
+				(unsigned long long)d->id);
+			rc = -EUCLEAN;
+		}
+		if (rc < 0)
+			return rc;
+		rec.memctl = rec.parent;
+	}
+	if (d->open_rec) {
+		ob_keep_namespace(d->open_rec, &rec);
+		rec = *d->open_rec;
+	}
+	return cat_object_put(txn, &rec);
+}
+
 int obj_unlink(struct objects *o, uint64_t parent, const char *name)
 {
 	struct obj_attr a;
@@ -167,7 +208,28 @@ int obj_unlink(struct objects *o, uint64_t parent, const char *name)
 		pthread_cond_wait(&o->closed, &o->lock);
 	}
 	struct destroy_arg d = { a.id, parent, name };
+	/* (read again under the lock: a text may have been shared meanwhile) */
 	if (oi) {
+		pthread_mutex_lock(&oi->lock);
+		rec = oi->rec;
+		pthread_mutex_unlock(&oi->lock);
+	} else if ((rc = ob_read_record(o, a.id, &rec)) < 0) {
+		pthread_mutex_unlock(&o->lock);
+		return rc;
+	}
+	if (rec.extra_links) {
+		/* a text other names still share */
+		struct drop_name_arg dn = { a.id, parent, name, oi ? &oi->rec : NULL };
+		if (oi)
+			pthread_mutex_lock(&oi->lock);
+		rc = cat_write(o->cat, ob_drop_name_txn, &dn);
+		if (oi) {
+			struct cat_object cur;
+			if (rc < 0 && ob_read_record(o, a.id, &cur) == 0)
+				ob_keep_namespace(&oi->rec, &cur);
+			pthread_mutex_unlock(&oi->lock);
+		}
+	} else if (oi) {
 		/* Still open: the name goes now, the object at its last release. */
 		rc = cat_write(o->cat, ob_del_name_txn, &d);
 		if (rc == 0) {
@@ -175,7 +237,7 @@ int obj_unlink(struct objects *o, uint64_t parent, const char *name)
 			oi->unlinked = true;
 			pthread_mutex_unlock(&oi->lock);
 		}
-	} else if ((rc = ob_read_record(o, a.id, &rec)) == 0) {
+	} else {
 		rc = store_destroy(o->s, a.id, rec.memctl, ob_destroy_txn, &d);
 	}
 	pthread_mutex_unlock(&o->lock);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lmdb.h>
+#include <xxhash.h>
 #include "catalogue.h"
 #include "codec.h"
 #include "faults.h"
@@ -59,6 +60,7 @@ static void sample_object(struct cat_object *o, uint64_t id)
 	o->maxsize_bytes = 1ULL << 30;
 	o->low_water_page = 77;
 	o->memctl = CAT_ROOT_ID;
+	o->extra_links = 2;
 	o->reserved_pages = 9;
 	o->uid = 1000;
 	o->gid = 100;
@@ -87,6 +89,7 @@ static void assert_objects_equal(const struct cat_object *a, const struct cat_ob
 	assert_int_equal(a->low_water_page, b->low_water_page);
 	assert_int_equal(a->memctl, b->memctl);
 	assert_int_equal(a->reserved_pages, b->reserved_pages);
+	assert_int_equal(a->extra_links, b->extra_links);
 	assert_int_equal(a->uid, b->uid);
 	assert_int_equal(a->gid, b->gid);
 	assert_int_equal(a->mode, b->mode);
@@ -320,7 +323,40 @@ static void invalid_objects_are_not_encoded(void **state)
 	sample_object(&o, 0);
 	assert_int_equal(cat_object_encode(&o, buf, sizeof(buf)), -EINVAL);
 	sample_object(&o, 7);
+	o.kind = CAT_KIND_DIR; /* a directory has one name */
+	o.flags = 0;
+	o.backing.path[0] = '\0';
+	assert_int_equal(cat_object_encode(&o, buf, sizeof(buf)), -EINVAL);
+	sample_object(&o, 7);
 	assert_int_equal(cat_object_encode(&o, buf, 16), -EOVERFLOW);
+}
+
+/* A store written before link counts (object records at version 1) still reads. */
+static void version_one_object_reads_with_one_name(void **state)
+{
+	struct cat_object o, d;
+	uint8_t buf[8192];
+	int len;
+
+	sample_object(&o, 9);
+	len = cat_object_encode(&o, buf, sizeof(buf));
+	assert_int_equal(buf[0], 2);
+	/* version 1: the same fields without the trailing link count, sealed again */
+	len -= 4 + 4;
+	buf[0] = 1;
+	uint32_t seal = XXH32(buf, (size_t)len, 0x70616765u);
+	for (int i = 0; i < 4; i++)
+		buf[len + i] = (uint8_t)(seal >> (8 * i));
+	assert_int_equal(cat_object_decode(buf, (size_t)len + 4, &d), 0);
+	assert_int_equal(d.extra_links, 0);
+	o.extra_links = 0;
+	assert_objects_equal(&o, &d);
+	/* an unknown version is refused */
+	buf[0] = 3;
+	seal = XXH32(buf, (size_t)len, 0x70616765u);
+	for (int i = 0; i < 4; i++)
+		buf[len + i] = (uint8_t)(seal >> (8 * i));
+	assert_int_equal(cat_object_decode(buf, (size_t)len + 4, &d), -EINVAL);
 }
 
 static void longest_backing_path_round_trips(void **state)
@@ -852,6 +888,7 @@ int main(void)
 		cmocka_unit_test(every_truncation_of_an_object_is_rejected),
 		cmocka_unit_test(every_flipped_byte_of_an_object_is_rejected),
 		cmocka_unit_test(invalid_objects_are_not_encoded),
+		cmocka_unit_test(version_one_object_reads_with_one_name),
 		cmocka_unit_test(longest_backing_path_round_trips),
 		cmocka_unit_test_setup_teardown(damaged_object_in_store_is_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(objects_are_listed_in_id_order, setup, teardown),

@@ -269,6 +269,15 @@ static int dangling_name_txn(struct cat_txn *txn, void *arg)
 	return cat_name_put(txn, CAT_ROOT_ID, "ghost", 888888);
 }
 
+/* A second name for /a whose record still counts one. */
+static int extra_name_txn(struct cat_txn *txn, void *arg)
+{
+	uint64_t id;
+	int rc = cat_name_get(txn, CAT_ROOT_ID, "a", &id);
+
+	return rc < 0 ? rc : cat_name_put(txn, CAT_ROOT_ID, "alias", id);
+}
+
 static int orphan_txn(struct cat_txn *txn, void *arg)
 {
 	return cat_name_del(txn, CAT_ROOT_ID, "c");
@@ -338,13 +347,13 @@ int main(int argc, char **argv)
 {
 	static const struct { const char *name; cat_write_fn fn; } damages[] = {
 		{ "dangling-extent", dangling_extent_txn }, { "dangling-swap", dangling_swap_txn },
-		{ "dangling-name", dangling_name_txn },
+		{ "dangling-name", dangling_name_txn }, { "extra-name", extra_name_txn },
 		{ "orphan", orphan_txn }, { "leak", leak_txn }, { "bad-ref", bad_ref_txn },
 	};
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: fsck_mkstore build|corrupt-frame|dangling-extent|dangling-swap|"
-				"dangling-name|orphan|leak|bad-ref|hold STORE\n");
+				"dangling-name|extra-name|orphan|leak|bad-ref|hold STORE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "build") == 0)

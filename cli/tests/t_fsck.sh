@@ -51,6 +51,12 @@ t_run 0 "dangling swap extent repaired" "$PAGERCTL" fsck --repair "$S"
 t_run 0 "clean after it" "$PAGERCTL" fsck "$S"
 t_grep "the live object's pages survive" "50 swap pages|66 swap pages|70 swap pages"
 
+# A name the record does not count: found, not guessed at.
+fresh
+"$MKSTORE" extra-name "$S" >/dev/null
+t_run 1 "uncounted second name found" "$PAGERCTL" fsck "$S"
+t_grep "names the object and its count" "object [0-9]+ has more names than its record counts \(1; another is 'alias'\)"
+
 # Damage of every repairable kind at once.
 fresh
 for d in dangling-name orphan leak bad-ref dangling-extent; do "$MKSTORE" "$d" "$S" >/dev/null; done
