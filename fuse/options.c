@@ -179,6 +179,17 @@ static int op_proc(void *data, const char *arg, int key, struct fuse_args *outar
 			opt->have_fsname = true;
 		if (strncmp(arg, "subtype=", 8) == 0)
 			opt->have_subtype = true;
+		/* libfuse wants init to ask for the same max_read as the mount does */
+		if (strncmp(arg, "max_read=", 9) == 0) {
+			char *end;
+			errno = 0;
+			n = strtoull(arg + 9, &end, 10);
+			if (errno || *end || end == arg + 9 || n > UINT32_MAX) {
+				fprintf(stderr, "pagerfsd: invalid max_read '%s'\n", arg + 9);
+				return -1;
+			}
+			opt->max_read = (unsigned)n;
+		}
 		if (arg[0] == '-') {
 			fprintf(stderr, "pagerfsd: unknown option '%s'\n", arg);
 			return -1;

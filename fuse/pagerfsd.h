@@ -77,6 +77,7 @@ struct pfsd_options {
 	int bdi_tune;             /* bdi_tune=0|1; -1: on when root */
 	bool allow_other;
 	bool have_fsname, have_subtype;
+	unsigned max_read;        /* the FUSE option max_read= (0: none) */
 	struct fuse_args fuse_args; /* what goes on to fuse_session_new() */
 };
 

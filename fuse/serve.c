@@ -193,6 +193,8 @@ static void sv_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* 1 MiB READs and WRITEs: libfuse asks for max_pages 256 from max_write. */
 	conn->max_write = STORE_IO_MAX_PAGES * PFS_PAGE_SIZE;
+	/* The mount's max_read, if given, must be asked for here too (libfuse checks). */
+	conn->max_read = d->opt.max_read;
 	/* This can only lower the kernel's offer; the bdi gets readahead= after INIT. */
 	conn->max_readahead = (unsigned)PFS_MIN(d->opt.readahead_bytes, (uint64_t)UINT32_MAX);
 	/* Readahead and write-back requests in flight at once. */
