@@ -280,16 +280,43 @@ static void sv_kick(int sig)
 	(void)sig; /* only here to interrupt a worker's read() */
 }
 
+/*
+ * A request buffer in which a WRITE's data starts on a page boundary: the
+ * swap store then writes it with O_DIRECT where it lies, without copying
+ * it (a page-out of 1 MiB would otherwise be copied once more in user
+ * space: half the daemon's CPU time under msync). libfuse parses WRITE in
+ * place, its data after the kernel's fuse_in_header and fuse_write_in (40
+ * bytes each; the kernel ABI, not in libfuse's installed headers), and
+ * reads at most its bufsize into buf.mem: 256 pages and one of headers up
+ * to libfuse 3.16. Later ones size it at run time, so they keep their own.
+ */
+#define SV_WRITE_DATA_OFFSET 80
+#define SV_LIBFUSE_BUFSIZE (256 * PFS_PAGE_SIZE + 0x1000)
+
+static void *sv_request_buf(void **base)
+{
+	*base = NULL;
+	if (fuse_version() > 316)
+		return NULL;
+	if (posix_memalign(base, PFS_PAGE_SIZE, SV_LIBFUSE_BUFSIZE + 2 * PFS_PAGE_SIZE) != 0) {
+		*base = NULL;
+		return NULL;
+	}
+	return (uint8_t *)*base + PFS_PAGE_SIZE - SV_WRITE_DATA_OFFSET;
+}
+
 static void *sv_worker(void *arg)
 {
 	struct pfsd *d = arg;
 	struct fuse_buf buf = { .mem = NULL };
+	void *base = NULL;
 	sigset_t kick;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &kick, NULL);
 	pfsd_thread(d); /* open the ring now, not on the first fault */
+	buf.mem = sv_request_buf(&base); /* (NULL: libfuse allocates one) */
 	while (!fuse_session_exited(d->se)) {
 		pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 		int res = fuse_session_receive_buf(d->se, &buf);
@@ -316,7 +343,7 @@ static void *sv_worker(void *arg)
 			pthread_kill(d->main_thread, SIGUSR2);
 		}
 	}
-	free(buf.mem);
+	free(base ? base : buf.mem);
 	if (atomic_fetch_sub(&d->workers_live, 1) == 1 || fuse_session_exited(d->se))
 		pthread_kill(d->main_thread, SIGUSR2);
 	return NULL;

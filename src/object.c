@@ -839,6 +839,15 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 		uint64_t tail_used = (skip + want) % PFS_PAGE_SIZE;
 		bool same_page = npages == 1 && skip; /* head and tail are one page */
 
+		if (!skip && !tail_used) {
+			/* Whole pages (write-back): the store writes them from where they are. */
+			rc = store_page_out(io, oi->id, r->memctl, page, npages,
+					    (const uint8_t *)data + done);
+			if (rc < 0)
+				return done ? (ssize_t)done : rc;
+			done += (size_t)want;
+			continue;
+		}
 		/* Partial pages keep their other bytes: read them before the arena is filled. */
 		if (skip && (rc = ob_read_page(io, oi->id, &file, page, head)) < 0)
 			return done ? (ssize_t)done : rc;

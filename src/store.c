@@ -408,12 +408,20 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 		return rc;
 	}
 
-	if ((const uint8_t *)data != io->buf)
+	/*
+	 * O_DIRECT writes straight from page-aligned data (the FUSE face
+	 * receives page-outs so that they are); anything else goes through
+	 * the arena. The ring only reads the buffer of a write.
+	 */
+	uint8_t *src = io->buf;
+	if ((uintptr_t)data % PFS_PAGE_SIZE == 0)
+		src = (uint8_t *)(uintptr_t)data;
+	else
 		memcpy(io->buf, data, (size_t)npages * PFS_PAGE_SIZE);
 	done = 0;
 	for (unsigned i = 0; i < runs.count; i++) {
 		ios[i] = (struct swap_io){ .frame = runs.frame[i], .nframes = (uint32_t)runs.n[i],
-					   .buf = io->buf + done * PFS_PAGE_SIZE,
+					   .buf = src + done * PFS_PAGE_SIZE,
 					   .sums_out = sums + done * 8 };
 		done += runs.n[i];
 	}

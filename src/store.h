@@ -68,7 +68,8 @@ ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf,
 #define STORE_IO_MAX_PAGES 256
 
 /*
- * Page out npages pages of data (page-aligned not required) to object obj at
+ * Page out npages pages of data (page-aligned not required, but then it is
+ * written without a copy) to object obj at
  * page first, charging memory control memctl for every page that did not
  * already have swap contents. -ENOSPC when the control's quota or the swap
  * store cannot take them (nothing changed then); -EIO on a write error.
