@@ -221,9 +221,9 @@ static int fk_name(const void *k, size_t klen, const void *v, size_t vlen, void 
 		return fk_push_key(fk, CAT_T_NAMES, k, klen);
 	}
 	/* Code objects sharing a text have several names; the record keeps one of them. */
-	if (o->names++ == 1 + o->extra_links)
+	if (o->names++ == 1 + (uint64_t)o->extra_links)
 		fk_problem(fk, false, "object %" PRIu64 " has more names than its record counts "
-			   "(%" PRIu32 "; another is '%s')", id, 1 + o->extra_links, name);
+			   "(%" PRIu64 "; another is '%s')", id, 1 + (uint64_t)o->extra_links, name);
 	o->named = true;
 	if (o->parent == parent && strcmp(o->name, name) == 0)
 		o->record_named = true;
@@ -266,9 +266,10 @@ static void fk_check_objects(struct fsck *fk)
 				fk_problem(fk, false, "%s: its record calls it '%s' in directory %" PRIu64
 					   ", a name that does not lead to it", fk_obj_desc(fk, o->id, d, sizeof(d)),
 					   o->name, o->parent);
-			else if (o->named && o->names < 1 + o->extra_links)
-				fk_problem(fk, false, "%s has %" PRIu32 " names, but its record counts %" PRIu32,
-					   fk_obj_desc(fk, o->id, d, sizeof(d)), o->names, 1 + o->extra_links);
+			else if (o->named && o->names < 1 + (uint64_t)o->extra_links)
+				fk_problem(fk, false, "%s has %" PRIu32 " names, but its record counts %" PRIu64,
+					   fk_obj_desc(fk, o->id, d, sizeof(d)), o->names,
+					   1 + (uint64_t)o->extra_links);
 			if (!o->named && o->kind == CAT_KIND_FILE) {
 				fk_problem(fk, true, "object %" PRIu64 " ('%s') has no name: nothing can reach it "
 					   "(unlinked while open and never destroyed)", o->id, o->name);

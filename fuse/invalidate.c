@@ -9,8 +9,11 @@
  * that inode's pages locked (a READ) or under writeback (a WRITE).
  * fuse_lowlevel_notify_inval_inode waits for those pages, so calling it
  * there deadlocks. Ranges are therefore queued (merged per inode, never
- * blocking beyond a short mutex) and sent by one thread of their own, and
- * entries with them: the kernel locks the directory to drop one.
+ * blocking beyond a short mutex) and sent by one thread of their own.
+ * Entries go to a second queue and thread that no request ever waits for:
+ * the kernel locks the directory to drop one, and an unlink in that
+ * directory may hold it while it waits for the inode lock of the setxattr
+ * that queued the entry.
  * Dropping the attributes alone takes no page lock and is done in place.
  */
 #include "config.h"
@@ -40,7 +43,7 @@ static void iv_merge(struct pfsd_inval_item *it, uint64_t off, uint64_t len)
 /* Queue it (merged with a queued range of the same inode); false without memory. */
 static bool iv_add(struct pfsd *d, const struct pfsd_inval_item *it)
 {
-	struct pfsd_invalq *q = &d->inval;
+	struct pfsd_invalq *q = it->name ? &d->entries : &d->inval;
 	size_t i;
 
 	pthread_mutex_lock(&q->lock);
@@ -130,8 +133,8 @@ static void iv_send(struct pfsd *d, struct pfsd_inval_item *it)
 
 static void *iv_thread(void *arg)
 {
-	struct pfsd *d = arg;
-	struct pfsd_invalq *q = &d->inval;
+	struct pfsd_invalq *q = arg;
+	struct pfsd *d = q->d;
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
@@ -167,26 +170,31 @@ static void *iv_thread(void *arg)
 	return NULL;
 }
 
-int pfsd_inval_start(struct pfsd *d)
+static int iv_start(struct pfsd *d, struct pfsd_invalq *q)
 {
-	struct pfsd_invalq *q = &d->inval;
 	int rc;
 
+	q->d = d;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	pthread_cond_init(&q->done_cond, NULL);
 	q->running = true;
-	if ((rc = pfsd_start_thread(&q->thread, iv_thread, d)) != 0) {
+	if ((rc = pfsd_start_thread(&q->thread, iv_thread, q)) != 0) {
 		q->running = false;
 		return -rc;
 	}
 	return 0;
 }
 
-void pfsd_inval_stop(struct pfsd *d)
+int pfsd_inval_start(struct pfsd *d)
 {
-	struct pfsd_invalq *q = &d->inval;
+	int rc = iv_start(d, &d->inval);
 
+	return rc < 0 ? rc : iv_start(d, &d->entries);
+}
+
+static void iv_stop(struct pfsd_invalq *q)
+{
 	if (!q->running)
 		return;
 	pthread_mutex_lock(&q->lock);
@@ -203,6 +211,12 @@ void pfsd_inval_stop(struct pfsd *d)
 	q->items = q->spare = NULL;
 	q->n = q->cap = q->spare_cap = 0;
 	pthread_mutex_unlock(&q->lock);
+}
+
+void pfsd_inval_stop(struct pfsd *d)
+{
+	iv_stop(&d->entries);
+	iv_stop(&d->inval);
 }
 
 void pfsd_inval_flush(struct pfsd *d)

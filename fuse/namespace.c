@@ -68,7 +68,8 @@ void pfsd_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if ((rc = obj_getattr(d->objs, ino, &a)) < 0) {
-		pfsd_reply_err(req, "getattr", ino, rc);
+		/* the object of an inode the kernel holds is gone: the VFS looks its name up again */
+		pfsd_reply_err(req, "getattr", ino, rc == -ENOENT ? -ESTALE : rc);
 		return;
 	}
 	pfsd_stat_from(&a, &st);

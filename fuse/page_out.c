@@ -4,11 +4,10 @@
  * type by obj_write (swap, the backing file, EROFS for code, dropped for a
  * dead stack).
  *
- * The data arrives in libfuse's request buffer and obj_write copies it once
- * into this worker's arena, the aligned memory the swap store's O_DIRECT
- * writes need; write_buf would not save that copy (a splice pipe still has
- * to be read into aligned memory) and would add a splice for every other
- * request. An ENOSPC here is a memory control or the swap store refusing
+ * The data arrives in the worker's request buffer, placed so that it starts
+ * on a page boundary (serve.c): whole pages go to the swap store's O_DIRECT
+ * writes from there, partial ones through the worker's arena. write_buf
+ * would add a splice for every other request and save nothing. An ENOSPC here is a memory control or the swap store refusing
  * the pages: the client sees it from msync/fsync, and nothing already
  * stored is lost. Like any Linux file system's failed write-back, the
  * kernel then treats the refused pages as clean: other readers may see

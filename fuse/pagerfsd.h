@@ -111,6 +111,7 @@ struct pfsd_inval_item {
 };
 
 struct pfsd_invalq {
+	struct pfsd *d;
 	pthread_mutex_t lock;
 	pthread_cond_t cond, done_cond;
 	struct pfsd_inval_item *items, *spare;
@@ -144,7 +145,8 @@ struct pfsd {
 	char bdi[32];            /* "0:53": the mount's backing device info, or "" */
 	unsigned fuse_conn;      /* its minor: /sys/fs/fuse/connections/N */
 
-	struct pfsd_invalq inval;
+	struct pfsd_invalq inval;   /* page ranges: setattr and setxattr wait for these */
+	struct pfsd_invalq entries; /* names: nobody waits (the kernel locks their directory) */
 
 	pthread_t timer;
 	bool timer_running, timer_stop;

@@ -151,7 +151,18 @@ static int ct_init_meta(struct cat_txn *txn, void *arg)
 	}
 	if (rc < 0)
 		return rc;
-	if (schema != CAT_SCHEMA_VERSION) {
+	if (schema == 1 && txn->write) {
+		/*
+		 * Version 1 stores differ only in their object records, which
+		 * still read (as objects with one name). Writing version 2 keeps
+		 * older builds, which would take the new records for damage,
+		 * from opening the store.
+		 */
+		if ((rc = cat_meta_put(txn, "schema", CAT_SCHEMA_VERSION)) < 0)
+			return rc;
+		schema = CAT_SCHEMA_VERSION;
+	}
+	if (schema != CAT_SCHEMA_VERSION && schema != 1) {
 		pfs_err("catalogue schema version %llu is not supported (this build reads %d)",
 			(unsigned long long)schema, CAT_SCHEMA_VERSION);
 		return -EPROTO;

@@ -23,7 +23,8 @@
 
 #include "base.h"
 
-#define CAT_SCHEMA_VERSION 1
+/* 2: object records count their names (1 still opens, and is upgraded by a writer) */
+#define CAT_SCHEMA_VERSION 2
 #define CAT_NAME_MAX 255
 #define CAT_PATH_MAX 4096
 #define CAT_ROOT_ID 1 /* the root directory, also the root memory control */

@@ -578,6 +578,13 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 		oi->backing_fd = -1;
 		pthread_mutex_init(&oi->lock, NULL);
 		if ((rc = ob_read_record(o, id, &oi->rec)) < 0) {
+			/*
+			 * An inode the kernel still holds for an object that is
+			 * gone (its name took another's text): ESTALE makes the
+			 * VFS look the name up again.
+			 */
+			if (rc == -ENOENT)
+				rc = -ESTALE;
 			ob_free_oinfo(oi);
 			oi = NULL;
 			goto out;

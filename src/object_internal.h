@@ -121,8 +121,9 @@ bool ob_is_text(const struct cat_object *r);
 /*
  * If id is a text and another object holds the same one, point id's name at
  * that object (a hard link) and destroy id, now or at its last release.
- * Reports the changed name through the entry callback. 0 also when nothing
- * was shared.
+ * Reports the changed name through the entry callback. Always 0: when
+ * nothing could be shared (raced, or an error, which is logged), id stays
+ * an object of its own.
  */
 int ob_share_text(struct objects *o, uint64_t id);
 /* A name of id other than (skip_parent, skip_name): -ENOENT if there is none. */

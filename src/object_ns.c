@@ -185,18 +185,37 @@ static int ob_drop_name_txn(struct cat_txn *txn, void *arg)
 	return cat_object_put(txn, &rec);
 }
 
+/* Does (parent, name) still lead to id? objects.lock held. */
+static bool ob_name_is(struct objects *o, uint64_t parent, const char *name, uint64_t id)
+{
+	struct cat_txn *txn;
+	uint64_t found = 0;
+
+	if (cat_read_begin(o->cat, &txn) < 0)
+		return false;
+	int rc = cat_name_get(txn, parent, name, &found);
+	cat_read_end(txn);
+	return rc == 0 && found == id;
+}
+
 int obj_unlink(struct objects *o, uint64_t parent, const char *name)
 {
 	struct obj_attr a;
 	struct cat_object rec;
 	struct oinfo *oi;
-	int rc = obj_lookup(o, parent, name, &a);
+	int rc;
 
-	if (rc < 0)
+again:
+	if ((rc = obj_lookup(o, parent, name, &a)) < 0)
 		return rc;
 	if (a.kind == CAT_KIND_DIR)
 		return -EISDIR;
 	pthread_mutex_lock(&o->lock); /* no open may start or end meanwhile */
+	if (!ob_name_is(o, parent, name, a.id)) {
+		/* a code object took another's text meanwhile: unlink what the name is now */
+		pthread_mutex_unlock(&o->lock);
+		goto again;
+	}
 	for (;;) {
 		oi = NULL;
 		for (struct oinfo *p = o->table[a.id % PFS_ARRAY_SIZE(o->table)]; p; p = p->hnext)

@@ -45,7 +45,11 @@ struct text_find {
 	size_t n;
 };
 
-/* Candidates by the catalogue's records; the caller checks open copies. */
+/*
+ * Candidates by the catalogue's records; the caller checks open copies.
+ * (Past 16 code objects on one file the rest are not looked at: a text
+ * not shared, nothing worse.)
+ */
 static int ob_text_candidate(const struct cat_object *r, void *arg)
 {
 	struct text_find *f = arg;
@@ -70,14 +74,20 @@ struct share_arg {
 static int ob_share_txn(struct cat_txn *txn, void *arg)
 {
 	struct share_arg *s = arg;
-	struct cat_object text;
+	struct cat_object text, self;
 	uint64_t named;
 	int rc;
 
-	if ((rc = cat_name_get(txn, s->parent, s->name, &named)) < 0)
-		return rc;
-	if (named != s->id)
+	rc = cat_name_get(txn, s->parent, s->name, &named);
+	if (rc == -ENOENT || (rc == 0 && named != s->id))
 		return -ESTALE; /* renamed or unlinked meanwhile: leave it be */
+	if (rc < 0)
+		return rc;
+	/* another object took this one's text meanwhile: it has names to keep */
+	if ((rc = cat_object_get(txn, s->id, &self)) < 0)
+		return rc;
+	if (self.extra_links)
+		return -ESTALE;
 	if ((rc = cat_object_get(txn, s->text, &text)) < 0)
 		return rc;
 	if (cat_name_get(txn, text.parent, text.name, &named) < 0 || named != s->text)
@@ -166,10 +176,13 @@ int ob_share_text(struct objects *o, uint64_t id)
 		}
 	}
 	pthread_mutex_unlock(&o->lock);
-	if (rc == -ESTALE)
-		return 0; /* nothing shared; the object stays as it is */
-	if (rc < 0)
-		return rc;
+	if (rc < 0) {
+		/* The attribute change stands; only the sharing did not happen. */
+		if (rc != -ESTALE)
+			pfs_warn("object %llu: sharing the text of object %llu: %s",
+				 (unsigned long long)id, (unsigned long long)text, strerror(-rc));
+		return 0;
+	}
 	pfs_debug("object %llu shares the text of object %llu (%s)", (unsigned long long)id,
 		  (unsigned long long)text, rec.backing.path);
 	if (o->entry)

@@ -152,6 +152,21 @@ static int set_schema_fn(struct cat_txn *txn, void *arg)
 	return cat_meta_put(txn, "schema", *(uint64_t *)arg);
 }
 
+/* A store made before link counts opens, and a writer marks it as the new version. */
+static void schema_one_store_is_upgraded(void **state)
+{
+	struct fixture *fx = *state;
+	struct cat_txn *txn;
+	uint64_t v = 1;
+
+	assert_int_equal(cat_write(fx->cat, set_schema_fn, &v), 0);
+	reopen(fx);
+	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
+	assert_int_equal(cat_meta_get(txn, "schema", &v), 0);
+	cat_read_end(txn);
+	assert_int_equal(v, CAT_SCHEMA_VERSION);
+}
+
 static void unknown_schema_is_refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -878,6 +893,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(new_store_has_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(reopen_keeps_creation_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(schema_one_store_is_upgraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(page_size_mismatch_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_writer_and_reader_beside_writer_are_refused, setup, teardown),

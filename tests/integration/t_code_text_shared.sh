@@ -72,6 +72,21 @@ must "pagerctl create after the change" "$PAGERCTL" create --type code --backing
 must "d shows the new bytes" pfs_client mapcmp "$MNT/d" 0 "$LEN" "$B" "$OFF"
 # ...and the old text rereads the file when next opened.
 must "b shows the new bytes too" pfs_client mapcmp "$MNT/b" 0 "$LEN" "$B" "$OFF"
+# Sharing while the same names are being removed: an unlink holds the
+# directory and waits for the object the setxattr holds, so nothing the
+# setxattr waits for may need the directory. Must finish, not hang.
+race() {
+	local i
+	for i in $(seq 1 40); do
+		: >"$MNT/r$i" || return 1
+		setfattr -n user.pagerfs.backing -v "$B:$OFF:$LEN" "$MNT/r$i" 2>/dev/null &
+		rm -f "$MNT/r$i" &
+		setfattr -n user.pagerfs.type -v code "$MNT/r$i" 2>/dev/null
+		wait
+		rm -f "$MNT/r$i"
+	done
+}
+must "sharing raced with unlinks completes" timeout 60 bash -c "$(declare -f race); B='$B' OFF=$OFF LEN=$LEN MNT='$MNT' race"
 rm "$MNT/b" "$MNT/c" "$MNT/d" "$MNT/dbg" || fail "rm"
 [ -z "$(ls "$MNT")" ] || fail "objects left: $(ls "$MNT")"
 pfs_stop "$MNT"
