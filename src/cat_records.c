@@ -303,6 +303,13 @@ int cat_name_del(struct cat_txn *txn, uint64_t parent, const char *name)
 	return cat_del(txn, CAT_T_NAMES, key, klen);
 }
 
+bool cat_name_leads_to(struct cat_txn *txn, uint64_t parent, const char *name, uint64_t id)
+{
+	uint64_t found;
+
+	return cat_name_get(txn, parent, name, &found) == 0 && found == id;
+}
+
 struct dir_walk {
 	uint64_t parent;
 	const char *after;

@@ -177,6 +177,8 @@ int cat_object_foreach(struct cat_txn *txn, int (*fn)(const struct cat_object *o
 int cat_name_get(struct cat_txn *txn, uint64_t parent, const char *name, uint64_t *id);
 int cat_name_put(struct cat_txn *txn, uint64_t parent, const char *name, uint64_t id);
 int cat_name_del(struct cat_txn *txn, uint64_t parent, const char *name);
+/* Does (parent, name) lead to id? (False also when it cannot be read.) */
+bool cat_name_leads_to(struct cat_txn *txn, uint64_t parent, const char *name, uint64_t id);
 /*
  * Children of parent in name order, starting after `after` (NULL: from the
  * first). fn returns 0 to continue, > 0 to stop (returned), < 0 on error.

@@ -152,6 +152,14 @@ void ob_keep_namespace(struct cat_object *rec, const struct cat_object *cur)
 	rec->extra_links = cur->extra_links;
 }
 
+void ob_reload_namespace(struct objects *o, struct oinfo *oi)
+{
+	struct cat_object cur;
+
+	if (ob_read_record(o, oi->id, &cur) == 0)
+		ob_keep_namespace(&oi->rec, &cur);
+}
+
 int ob_put_txn(struct cat_txn *txn, void *arg)
 {
 	struct cat_object *rec = arg, cur;
@@ -441,11 +449,10 @@ struct orphans {
 static int ob_find_orphan(const struct cat_object *rec, void *arg)
 {
 	struct orphans *or = arg;
-	uint64_t id;
 
 	if (rec->id == CAT_ROOT_ID || rec->kind != CAT_KIND_FILE)
 		return 0;
-	if (cat_name_get(or->txn, rec->parent, rec->name, &id) == 0 && id == rec->id)
+	if (cat_name_leads_to(or->txn, rec->parent, rec->name, rec->id))
 		return 0;
 	or->v[or->n].id = rec->id;
 	or->v[or->n].memctl = rec->memctl;

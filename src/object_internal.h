@@ -113,6 +113,8 @@ struct destroy_arg {
 int ob_destroy_txn(struct cat_txn *txn, void *arg);
 /* rec's parent, name, control and link count become cur's (see ob_put_txn). */
 void ob_keep_namespace(struct cat_object *rec, const struct cat_object *cur);
+/* The open copy's namespace fields again from the catalogue (after a failed write); oi->lock held. */
+void ob_reload_namespace(struct objects *o, struct oinfo *oi);
 
 /* ---- code objects sharing a text (object_text.c) ---- */
 

@@ -189,13 +189,12 @@ static int ob_drop_name_txn(struct cat_txn *txn, void *arg)
 static bool ob_name_is(struct objects *o, uint64_t parent, const char *name, uint64_t id)
 {
 	struct cat_txn *txn;
-	uint64_t found = 0;
 
 	if (cat_read_begin(o->cat, &txn) < 0)
 		return false;
-	int rc = cat_name_get(txn, parent, name, &found);
+	bool yes = cat_name_leads_to(txn, parent, name, id);
 	cat_read_end(txn);
-	return rc == 0 && found == id;
+	return yes;
 }
 
 int obj_unlink(struct objects *o, uint64_t parent, const char *name)
@@ -243,9 +242,8 @@ again:
 			pthread_mutex_lock(&oi->lock);
 		rc = cat_write(o->cat, ob_drop_name_txn, &dn);
 		if (oi) {
-			struct cat_object cur;
-			if (rc < 0 && ob_read_record(o, a.id, &cur) == 0)
-				ob_keep_namespace(&oi->rec, &cur);
+			if (rc < 0)
+				ob_reload_namespace(o, oi);
 			pthread_mutex_unlock(&oi->lock);
 		}
 	} else if (oi) {

@@ -53,13 +53,12 @@ struct text_find {
 static int ob_text_candidate(const struct cat_object *r, void *arg)
 {
 	struct text_find *f = arg;
-	uint64_t named;
 
 	if (r->id == f->want->id || !ob_is_text(r) || r->backing.ino != f->want->backing.ino ||
 	    r->backing.dev != f->want->backing.dev)
 		return 0;
 	/* an object unlinked while open is on its way out */
-	if (cat_name_get(f->txn, r->parent, r->name, &named) < 0 || named != r->id)
+	if (!cat_name_leads_to(f->txn, r->parent, r->name, r->id))
 		return 0;
 	f->found[f->n++] = r->id;
 	return f->n == PFS_ARRAY_SIZE(f->found) ? 1 : 0;
@@ -90,7 +89,7 @@ static int ob_share_txn(struct cat_txn *txn, void *arg)
 		return -ESTALE;
 	if ((rc = cat_object_get(txn, s->text, &text)) < 0)
 		return rc;
-	if (cat_name_get(txn, text.parent, text.name, &named) < 0 || named != s->text)
+	if (!cat_name_leads_to(txn, text.parent, text.name, s->text))
 		return -ESTALE; /* unlinked meanwhile */
 	if (text.extra_links == UINT32_MAX)
 		return -EMLINK;
@@ -156,8 +155,8 @@ int ob_share_text(struct objects *o, uint64_t id)
 	else
 		rc = cat_write(o->cat, ob_share_txn, &s);
 	if (text_oi) {
-		if (rc < 0 && ob_read_record(o, text, &cur) == 0)
-			ob_keep_namespace(&text_oi->rec, &cur); /* undo the link count */
+		if (rc < 0)
+			ob_reload_namespace(o, text_oi); /* undo the link count */
 		pthread_mutex_unlock(&text_oi->lock);
 	}
 	if (rc == 0) {
