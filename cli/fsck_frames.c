@@ -35,19 +35,70 @@ struct fk_refwalk {
 	uint64_t listed;
 };
 
-static int fk_ref_record(const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+static int fk_push_refrec(struct fk_refwalk *rw, struct fk_refrec r)
 {
-	struct fk_refwalk *rw = arg;
+	if (fk_reserve((void **)&rw->v, &rw->cap, rw->n, sizeof(*rw->v)) < 0)
+		return -ENOMEM;
+	rw->v[rw->n++] = r;
+	return 0;
+}
+
+/* The frames the swap files are recorded to hold end before this one (unknown: none). */
+static uint64_t fk_frames_end(const struct fsck *fk)
+{
+	uint64_t end = 0;
+
+	if (!fk->files_ok)
+		return UINT64_MAX;
+	for (unsigned i = 0; i < fk->nfiles; i++)
+		end = PFS_MAX(end, fk->files[i].d.first_frame + fk->files[i].d.max_frames);
+	return end;
+}
+
+/* A store older than schema 3, checked read-only: one record per shared frame. */
+static int fk_ref_record_v2(struct fk_refwalk *rw, const void *k, size_t klen, const void *v, size_t vlen)
+{
 	struct fsck *fk = rw->fk;
 
 	if (klen != 8) {
 		FK_LISTED(fk, rw->listed, true, "reference-count table: a record with a damaged key");
 		return fk_push_key(fk, CAT_T_REFS, k, klen);
 	}
-	if (fk_reserve((void **)&rw->v, &rw->cap, rw->n, sizeof(*rw->v)) < 0)
-		return -ENOMEM;
-	struct fk_refrec r = { fk_be64(k), vlen == 8 ? fk_be64(v) : 0, vlen != 8 || fk_be64(v) < 2 };
-	rw->v[rw->n++] = r;
+	return fk_push_refrec(rw, (struct fk_refrec){ fk_be64(k), vlen == 8 ? fk_be64(v) : 0,
+						      vlen != 8 || fk_be64(v) < 2 });
+}
+
+/* A run of frames sharing one count, listed frame by frame for the merge below. */
+static int fk_ref_record(const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+	struct fk_refwalk *rw = arg;
+	struct fsck *fk = rw->fk;
+	struct pmap_extent e;
+	int rc;
+
+	if (cat_schema(fk->cat) < 3)
+		return fk_ref_record_v2(rw, k, klen, v, vlen);
+	if (klen != 16 || fk_be64(k) != 0) {
+		FK_LISTED(fk, rw->listed, true, "reference-count table: a record with a damaged key");
+		return fk_push_key(fk, CAT_T_REFS, k, klen);
+	}
+	uint64_t first = fk_be64((const uint8_t *)k + 8);
+	const char *bad = NULL;
+	if (pmap_extent_decode(first, v, vlen, &e) < 0 || e.kind != PMAP_REF)
+		bad = "is damaged";
+	else if (rw->n && rw->v[rw->n - 1].frame >= first)
+		bad = "overlaps the one before";
+	else if (pmap_extent_end(&e) > fk_frames_end(fk))
+		bad = "runs past every swap file";
+	if (bad) {
+		/* Dropped: the merge then counts the frames it covered afresh. */
+		FK_LISTED(fk, rw->listed, true, "frame %" PRIu64 ": the reference-count run there %s",
+			  first, bad);
+		return fk_push_key(fk, CAT_T_REFS, k, klen);
+	}
+	for (uint64_t f = first; f < pmap_extent_end(&e); f++)
+		if ((rc = fk_push_refrec(rw, (struct fk_refrec){ f, e.base, false })) < 0)
+			return rc;
 	return 0;
 }
 

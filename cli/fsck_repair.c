@@ -38,7 +38,7 @@ static int fk_apply_txn(struct cat_txn *txn, void *arg)
 			return rc;
 	}
 	for (size_t i = 0; i < fk->nrefsets; i++)
-		if ((rc = cat_ref_put(txn, fk->refsets[i].frame, fk->refsets[i].count)) < 0)
+		if ((rc = pmap_ref_set(txn, fk->refsets[i].frame, 1, fk->refsets[i].count)) < 0)
 			return rc;
 	for (size_t i = 0; i < fk->nunfree; i++) {
 		struct pmap_extent e = { fk->unfree[i].first, fk->unfree[i].n, PMAP_ZERO, 0, NULL };

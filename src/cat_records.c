@@ -484,65 +484,6 @@ int cat_memctl_foreach(struct cat_txn *txn, int (*fn)(const struct cat_memctl *m
 	return cat_walk(txn, CAT_T_MEMCTLS, NULL, 0, memctl_walk_one, &mw);
 }
 
-/* ---- frame reference counts (only counts above one are stored) ---- */
-
-int cat_ref_get(struct cat_txn *txn, uint64_t frame, uint64_t *count)
-{
-	uint8_t key[8];
-	const void *v = NULL;
-	size_t vlen = 0;
-	int rc;
-
-	key_u64(key, frame);
-	rc = cat_get(txn, CAT_T_REFS, key, sizeof(key), &v, &vlen);
-	if (rc == -ENOENT) {
-		*count = 1;
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
-	if (vlen != 8 || codec_get_be64(v) < 2)
-		return -EINVAL;
-	*count = codec_get_be64(v);
-	return 0;
-}
-
-int cat_ref_put(struct cat_txn *txn, uint64_t frame, uint64_t count)
-{
-	uint8_t key[8], val[8];
-	int rc;
-
-	key_u64(key, frame);
-	if (count <= 1) {
-		rc = cat_del(txn, CAT_T_REFS, key, sizeof(key));
-		return rc == -ENOENT ? 0 : rc;
-	}
-	codec_put_be64(val, count);
-	return cat_put(txn, CAT_T_REFS, key, sizeof(key), val, sizeof(val));
-}
-
-struct ref_walk {
-	int (*fn)(uint64_t frame, uint64_t count, void *arg);
-	void *arg;
-};
-
-static int ref_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
-{
-	struct ref_walk *rw = arg;
-
-	if (klen != 8 || vlen != 8 || codec_get_be64(val) < 2)
-		return -EINVAL;
-	return rw->fn(codec_get_be64(key), codec_get_be64(val), rw->arg);
-}
-
-int cat_ref_foreach(struct cat_txn *txn, int (*fn)(uint64_t frame, uint64_t count, void *arg),
-		    void *arg)
-{
-	struct ref_walk rw = { fn, arg };
-
-	return cat_walk(txn, CAT_T_REFS, NULL, 0, ref_walk_one, &rw);
-}
-
 /* ---- swap files ---- */
 
 static int swapfile_valid(const struct cat_swapfile *s)

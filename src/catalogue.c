@@ -60,6 +60,7 @@ struct cat {
 	bool read_only;
 	int lock_fd;
 	int64_t created_ns;
+	uint64_t schema; /* the store's, after a writer's upgrade */
 	uint64_t map_bytes;
 	unsigned map_grows;
 	struct pfs_faults *faults;
@@ -147,22 +148,12 @@ static int ct_init_meta(struct cat_txn *txn, void *arg)
 		    (rc = cat_meta_put(txn, "next_id", CAT_ROOT_ID + 1)) < 0)
 			return rc;
 		cat->created_ns = (int64_t)created;
+		cat->schema = CAT_SCHEMA_VERSION;
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
-	if (schema == 1 && txn->write) {
-		/*
-		 * Version 1 stores differ only in their object records, which
-		 * still read (as objects with one name). Writing version 2 keeps
-		 * older builds, which would take the new records for damage,
-		 * from opening the store.
-		 */
-		if ((rc = cat_meta_put(txn, "schema", CAT_SCHEMA_VERSION)) < 0)
-			return rc;
-		schema = CAT_SCHEMA_VERSION;
-	}
-	if (schema != CAT_SCHEMA_VERSION && schema != 1) {
+	if (schema > CAT_SCHEMA_VERSION || schema < 1) {
 		pfs_err("catalogue schema version %llu is not supported (this build reads %d)",
 			(unsigned long long)schema, CAT_SCHEMA_VERSION);
 		return -EPROTO;
@@ -175,7 +166,20 @@ static int ct_init_meta(struct cat_txn *txn, void *arg)
 			(unsigned long long)page_size, (unsigned long long)PFS_PAGE_SIZE);
 		return -EINVAL;
 	}
+	if (schema < CAT_SCHEMA_VERSION && schema >= 1 && txn->write) {
+		/*
+		 * Older records still read (1: objects with one name), except
+		 * 2's per-frame reference counts, which become runs here.
+		 * Writing the new version keeps older builds, which would take
+		 * the new records for damage, from opening the store.
+		 */
+		if ((rc = cat_upgrade_refs(txn)) < 0 ||
+		    (rc = cat_meta_put(txn, "schema", CAT_SCHEMA_VERSION)) < 0)
+			return rc;
+		schema = CAT_SCHEMA_VERSION;
+	}
 	cat->created_ns = (int64_t)created;
+	cat->schema = schema;
 	return 0;
 }
 
@@ -279,6 +283,7 @@ void cat_close(struct cat *cat)
 }
 
 int64_t cat_created_ns(const struct cat *cat) { return cat->created_ns; }
+unsigned cat_schema(const struct cat *cat) { return (unsigned)cat->schema; }
 uint64_t cat_map_bytes(const struct cat *cat) { return cat->map_bytes; }
 unsigned cat_map_grows(const struct cat *cat) { return cat->map_grows; }
 

@@ -23,8 +23,12 @@
 
 #include "base.h"
 
-/* 2: object records count their names (1 still opens, and is upgraded by a writer) */
-#define CAT_SCHEMA_VERSION 2
+/*
+ * 2: object records count their names; 3: frame reference counts are runs.
+ * Older stores open; a writer upgrades them (cat_upgrade.c), a read-only
+ * open leaves them as they are (cat_schema says which).
+ */
+#define CAT_SCHEMA_VERSION 3
 #define CAT_NAME_MAX 255
 #define CAT_PATH_MAX 4096
 #define CAT_ROOT_ID 1 /* the root directory, also the root memory control */
@@ -40,7 +44,7 @@ enum cat_table {
 	CAT_T_NAMES,     /* (parent, name) -> id */
 	CAT_T_EXTENTS,   /* (object, first page) -> page-map extent (pagemap.h) */
 	CAT_T_FREE,      /* (0, first frame) -> free frame run (same encoding) */
-	CAT_T_REFS,      /* frame -> reference count, stored only when > 1 */
+	CAT_T_REFS,      /* (0, first frame) -> run of frames with one count > 1 (pagemap.h) */
 	CAT_T_MEMCTLS,   /* id -> struct cat_memctl */
 	CAT_T_SWAPFILES, /* index -> struct cat_swapfile */
 	CAT_T_COUNT
@@ -63,6 +67,8 @@ void cat_close(struct cat *cat);
 
 /* Creation time (ns since the epoch) and the map size now in force. */
 int64_t cat_created_ns(const struct cat *cat);
+/* The store's schema version: CAT_SCHEMA_VERSION unless opened read-only and older. */
+unsigned cat_schema(const struct cat *cat);
 uint64_t cat_map_bytes(const struct cat *cat);
 /* How many times the map has grown since open (for tests and stats). */
 unsigned cat_map_grows(const struct cat *cat);
@@ -207,12 +213,10 @@ int cat_memctl_del(struct cat_txn *txn, uint64_t id);
 int cat_memctl_foreach(struct cat_txn *txn, int (*fn)(const struct cat_memctl *m, void *arg),
 		       void *arg);
 
-/* Reference count of a frame: 1 when no record (the caller knows it is referenced). */
-int cat_ref_get(struct cat_txn *txn, uint64_t frame, uint64_t *count);
-/* Store a count; counts <= 1 delete the record. */
-int cat_ref_put(struct cat_txn *txn, uint64_t frame, uint64_t count);
-int cat_ref_foreach(struct cat_txn *txn, int (*fn)(uint64_t frame, uint64_t count, void *arg),
-		    void *arg);
+/* Frame reference counts are extents too: pmap_ref_* in pagemap.h. */
+
+/* Schema 2's per-frame reference counts as schema 3's runs (cat_upgrade.c). */
+int cat_upgrade_refs(struct cat_txn *txn);
 
 struct cat_swapfile {
 	uint32_t index;

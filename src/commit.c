@@ -36,8 +36,11 @@ static int cm_free_map_set(struct cat_txn *txn, uint64_t frame, uint64_t n, int 
 	return extent_set(&fm, &e, NULL, NULL);
 }
 
-static int cm_note_freed(struct commit_ctx *c, uint64_t frame, uint64_t n)
+/* Frames left unused by this commit: free in the map now, to the allocators when it is done. */
+static int cm_note_freed(void *arg, uint64_t frame, uint64_t n)
 {
+	struct commit_ctx *c = arg;
+
 	if (c->nfreed && c->freed[c->nfreed - 1].frame + c->freed[c->nfreed - 1].n == frame) {
 		c->freed[c->nfreed - 1].n += n;
 	} else {
@@ -54,38 +57,6 @@ static int cm_note_freed(struct commit_ctx *c, uint64_t frame, uint64_t n)
 	return cm_free_map_set(c->txn, frame, n, PMAP_FREE);
 }
 
-/* Drop one reference from each frame of a run; frames reaching zero are freed. */
-static int cm_deref(struct commit_ctx *c, uint64_t frame, uint64_t n)
-{
-	uint64_t pos = frame, end = frame + n;
-	int rc;
-
-	while (pos < end) {
-		/* The next shared frame in the run, if any: frames before it have one reference. */
-		uint8_t key[8];
-		const void *k = NULL, *v = NULL;
-		size_t klen = 0, vlen = 0;
-		uint64_t shared = end;
-
-		codec_put_be64(key, pos);
-		rc = cat_seek_ge(c->txn, CAT_T_REFS, key, sizeof(key), &k, &klen, &v, &vlen);
-		if (rc == 0 && klen == 8)
-			shared = PFS_MIN(codec_get_be64(k), end);
-		else if (rc < 0 && rc != -ENOENT)
-			return rc;
-		if (shared > pos && (rc = cm_note_freed(c, pos, shared - pos)) < 0)
-			return rc;
-		if (shared == end)
-			break;
-		uint64_t count;
-		if ((rc = cat_ref_get(c->txn, shared, &count)) < 0 ||
-		    (rc = cat_ref_put(c->txn, shared, count - 1)) < 0)
-			return rc;
-		pos = shared + 1;
-	}
-	return 0;
-}
-
 /* A run newly referenced by a committed map: fresh frames leave the free map, others gain a reference. */
 static int cm_ref(struct commit_ctx *c, uint64_t frame, uint64_t n)
 {
@@ -99,17 +70,12 @@ static int cm_ref(struct commit_ctx *c, uint64_t frame, uint64_t n)
 		if ((rc = extent_lookup(&fm, pos, &x)) < 0)
 			return rc;
 		uint64_t stop = PFS_MIN(end, pmap_extent_end(&x));
-		if (rc == 0) { /* free until now */
-			if ((rc = cm_free_map_set(c->txn, pos, stop - pos, PMAP_ZERO)) < 0)
-				return rc;
-		} else {
-			for (uint64_t f = pos; f < stop; f++) {
-				uint64_t count;
-				if ((rc = cat_ref_get(c->txn, f, &count)) < 0 ||
-				    (rc = cat_ref_put(c->txn, f, count + 1)) < 0)
-					return rc;
-			}
-		}
+		if (rc == 0) /* free until now */
+			rc = cm_free_map_set(c->txn, pos, stop - pos, PMAP_ZERO);
+		else
+			rc = pmap_ref_add(c->txn, pos, stop - pos);
+		if (rc < 0)
+			return rc;
 		pos = stop;
 	}
 	return 0;
@@ -124,7 +90,8 @@ int commit_drop(void *arg, const struct pmap_extent *piece)
 	if (piece->kind != PMAP_SWAP)
 		return 0;
 	c->delta -= (int64_t)piece->npages;
-	return cm_deref(c, piece->base, piece->npages);
+	/* Frames left with no reference are freed. */
+	return pmap_ref_drop(c->txn, piece->base, piece->npages, cm_note_freed, c);
 }
 
 int commit_charge(struct cat_txn *txn, uint64_t memctl, int64_t delta)

@@ -24,6 +24,8 @@ bool extent_valid(const struct pmap_extent *e)
 		return false;
 	if ((e->kind == PMAP_ZERO || e->kind == PMAP_FREE || e->kind == PMAP_RSV) && e->base != 0)
 		return false;
+	if (e->kind == PMAP_REF && e->base < 2)
+		return false;
 	return true;
 }
 
@@ -41,6 +43,8 @@ static bool ext_continues(const struct pmap_extent *a, const struct pmap_extent 
 		return a->base + a->npages == b->base;
 	case PMAP_SWAP:
 		return a->base + a->npages == b->base && a->npages + b->npages <= PMAP_SWAP_RUN_MAX;
+	case PMAP_REF:
+		return a->base == b->base; /* the same count */
 	}
 	return false;
 }

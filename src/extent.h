@@ -7,18 +7,21 @@
  * for which swap is reserved: charged like a swap page, framed at its first
  * page-out). It is a set of
  * non-overlapping extents ordered by first page. The same algebra serves
- * three stores: an object's committed map in the catalogue (where ZERO is the
+ * four stores: an object's committed map in the catalogue (where ZERO is the
  * absence of an extent, so a fresh 1 TiB object costs no record), the
  * in-memory pending overlay of page-outs not yet committed (where ZERO must
- * be recorded, since absence there means "see the catalogue"), and physmem's
- * free-frame map (kind FREE). Stores implement four primitives; extent_set()
+ * be recorded, since absence there means "see the catalogue"), physmem's
+ * free-frame map (kind FREE) and its reference-count map (kind REF: runs of
+ * frames sharing one count, so cloning a run costs a record, not one per
+ * frame). Stores implement four primitives; extent_set()
  * does the splitting and merging for all of them, so the boundary cases are
  * written and tested once.
  *
  * Invariants of a map (extent_check asserts them): extents do not overlap;
  * none is empty; none wraps past 2^64; a SWAP extent holds at most
- * PMAP_SWAP_RUN_MAX pages and exactly npages checksums; two neighbours that
- * could be merged have been (except SWAP runs at the size cap).
+ * PMAP_SWAP_RUN_MAX pages and exactly npages checksums; a REF extent counts
+ * at least two; two neighbours that could be merged have been (except SWAP
+ * runs at the size cap).
  */
 #ifndef PAGERFS_EXTENT_H
 #define PAGERFS_EXTENT_H
@@ -32,8 +35,9 @@ enum pmap_kind {
 	PMAP_SWAP = 2,
 	PMAP_FREE = 3, /* physmem's free-frame map only */
 	PMAP_RSV = 4,  /* reserved (fallocate): reads as zeros, swap charged but no frame yet */
+	PMAP_REF = 5,  /* physmem's reference-count map only: base is each frame's count, >= 2 */
 };
-#define PMAP_KIND_MAX PMAP_RSV
+#define PMAP_KIND_MAX PMAP_REF
 
 /* Largest SWAP extent: bounds a record (8 bytes of checksum a page) and merge cost. */
 #define PMAP_SWAP_RUN_MAX 1024
@@ -42,7 +46,7 @@ struct pmap_extent {
 	uint64_t first;      /* first page (or frame, in the free map) */
 	uint64_t npages;
 	uint8_t kind;        /* enum pmap_kind */
-	uint64_t base;       /* FILE: backing page; SWAP: frame; else 0 */
+	uint64_t base;       /* FILE: backing page; SWAP: frame; REF: count; else 0 */
 	const uint8_t *sums; /* SWAP: npages checksums, packed little-endian u64; else NULL */
 };
 

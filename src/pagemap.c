@@ -3,7 +3,8 @@
  *
  * Adapts the catalogue's ordered tables to extent.c's four primitives and
  * defines the extent record. It must never edit a map itself (that is
- * extent_set's job) nor interpret what a frame or file page holds.
+ * extent_set's job) nor interpret what a frame or file page holds; the
+ * reference counts at the end only say which count each run gets.
  */
 #include <stdlib.h>
 #include <xxhash.h>
@@ -223,4 +224,122 @@ int pmap_records(struct cat_txn *txn, uint64_t obj, uint64_t *n)
 		return rc;
 	*n = pr.n;
 	return 0;
+}
+
+/* ---- reference counts ---- */
+
+static struct extent_map pm_ref_map(struct pmap_cat *pc, struct cat_txn *txn)
+{
+	return pmap_cat_map(pc, txn, CAT_T_REFS, 0);
+}
+
+/* The run of equal counts around frame, clipped to [frame, end): count 1 where no record. */
+static int pm_ref_piece(struct extent_map *m, uint64_t frame, uint64_t end, struct pmap_extent *piece,
+			uint64_t *count)
+{
+	struct pmap_extent x;
+	int rc = extent_lookup(m, frame, &x);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && x.kind != PMAP_REF)
+		return -EINVAL;
+	*piece = extent_clip(&x, frame, end);
+	*count = rc == 1 ? 1 : x.base;
+	return 0;
+}
+
+static int pm_ref_put(struct extent_map *m, uint64_t first, uint64_t n, uint64_t count)
+{
+	struct pmap_extent e = { first, n, count > 1 ? PMAP_REF : PMAP_ZERO, count > 1 ? count : 0, NULL };
+
+	return extent_set(m, &e, NULL, NULL);
+}
+
+int pmap_ref_get(struct cat_txn *txn, uint64_t frame, uint64_t *count)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pm_ref_map(&pc, txn);
+	struct pmap_extent piece;
+
+	if (frame == UINT64_MAX)
+		return -EINVAL;
+	return pm_ref_piece(&m, frame, frame + 1, &piece, count);
+}
+
+int pmap_ref_set(struct cat_txn *txn, uint64_t first, uint64_t n, uint64_t count)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pm_ref_map(&pc, txn);
+
+	if (n == 0 || pfs_range_overflows(first, n))
+		return -EINVAL;
+	return pm_ref_put(&m, first, n, count);
+}
+
+/* Add delta (+1 or -1) to the count of every frame in the run, a run of equal counts at a time. */
+static int pm_ref_change(struct cat_txn *txn, uint64_t first, uint64_t n, int delta,
+			 int (*freed)(void *arg, uint64_t first, uint64_t n), void *arg)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pm_ref_map(&pc, txn);
+	uint64_t pos = first, end = first + n;
+	int rc;
+
+	if (n == 0 || pfs_range_overflows(first, n))
+		return -EINVAL;
+	while (pos < end) {
+		struct pmap_extent piece;
+		uint64_t count;
+		if ((rc = pm_ref_piece(&m, pos, end, &piece, &count)) < 0)
+			return rc;
+		if (delta > 0 && count == UINT64_MAX)
+			return -EOVERFLOW;
+		if (delta < 0 && count == 1) {
+			/* No record, so nothing to change: these frames are unused now. */
+			if (freed && (rc = freed(arg, piece.first, piece.npages)) < 0)
+				return rc;
+		} else if ((rc = pm_ref_put(&m, piece.first, piece.npages,
+					    delta > 0 ? count + 1 : count - 1)) < 0) {
+			return rc;
+		}
+		/* Changes stay within the piece (merges only join neighbours), so the rest reads as before. */
+		pos = pmap_extent_end(&piece);
+	}
+	return 0;
+}
+
+int pmap_ref_add(struct cat_txn *txn, uint64_t first, uint64_t n)
+{
+	return pm_ref_change(txn, first, n, 1, NULL, NULL);
+}
+
+int pmap_ref_drop(struct cat_txn *txn, uint64_t first, uint64_t n,
+		  int (*freed)(void *arg, uint64_t first, uint64_t n), void *arg)
+{
+	return pm_ref_change(txn, first, n, -1, freed, arg);
+}
+
+struct pm_ref_walk {
+	int (*fn)(uint64_t first, uint64_t n, uint64_t count, void *arg);
+	void *arg;
+};
+
+static int pm_ref_walk_one(const struct pmap_extent *piece, void *arg)
+{
+	struct pm_ref_walk *w = arg;
+
+	if (piece->kind != PMAP_REF)
+		return -EINVAL;
+	return w->fn(piece->first, piece->npages, piece->base, w->arg);
+}
+
+int pmap_ref_foreach(struct cat_txn *txn,
+		     int (*fn)(uint64_t first, uint64_t n, uint64_t count, void *arg), void *arg)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pm_ref_map(&pc, txn);
+	struct pm_ref_walk w = { fn, arg };
+
+	return extent_foreach(&m, 0, UINT64_MAX, true, pm_ref_walk_one, &w);
 }

@@ -17,7 +17,7 @@
 /* A catalogue-backed extent store: one owner's extents in one table. */
 struct pmap_cat {
 	struct cat_txn *txn;
-	enum cat_table table; /* CAT_T_EXTENTS or CAT_T_FREE */
+	enum cat_table table; /* CAT_T_EXTENTS, CAT_T_FREE or CAT_T_REFS */
 	uint64_t owner;       /* object id (0 for the free map) */
 };
 
@@ -54,5 +54,26 @@ int pmap_count(struct cat_txn *txn, uint64_t obj, uint64_t npages, struct pmap_c
 int pmap_delete_all(struct cat_txn *txn, uint64_t obj, extent_drop_fn drop, void *arg);
 /* How many records obj's map costs. */
 int pmap_records(struct cat_txn *txn, uint64_t obj, uint64_t *n);
+
+/*
+ * ---- physmem's reference counts ----
+ *
+ * A frame that a committed page map uses has one reference unless a REF run
+ * of the reference map (CAT_T_REFS, owner 0) covers it and gives its count.
+ * Runs let a clone of a 1 GiB run of frames cost one record, not 262,144.
+ * The map says nothing of frames no page map uses. Each call costs a lookup
+ * per run it meets, not per frame; a record of another kind is -EINVAL.
+ */
+int pmap_ref_get(struct cat_txn *txn, uint64_t frame, uint64_t *count);
+/* Give every frame of the run this count (one or less: no record). */
+int pmap_ref_set(struct cat_txn *txn, uint64_t first, uint64_t n, uint64_t count);
+/* One more reference to every frame of the run (all used already). */
+int pmap_ref_add(struct cat_txn *txn, uint64_t first, uint64_t n);
+/* One less; freed (may be NULL) sees the runs of frames left unused, in order. */
+int pmap_ref_drop(struct cat_txn *txn, uint64_t first, uint64_t n,
+		  int (*freed)(void *arg, uint64_t first, uint64_t n), void *arg);
+/* fn with every stored run in frame order (counts >= 2); fn > 0 stops the walk. */
+int pmap_ref_foreach(struct cat_txn *txn,
+		     int (*fn)(uint64_t first, uint64_t n, uint64_t count, void *arg), void *arg);
 
 #endif /* PAGERFS_PAGEMAP_H */

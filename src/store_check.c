@@ -4,7 +4,7 @@
  *
  *  1. every frame referenced by a committed page map has a reference count
  *     (record, or one when there is none) equal to its number of references;
- *  2. no reference-count record names a frame with fewer than two references;
+ *  2. no reference-count run covers a frame with fewer than two references;
  *  3. no frame is both free and referenced, and free plus referenced frames
  *     are exactly the frames the swap files are recorded to hold;
  *  4. each memory control's recorded charge equals the swap pages of the
@@ -130,23 +130,26 @@ static int ck_free_piece(const struct pmap_extent *p, void *arg)
 	return 0;
 }
 
-static int ck_ref_record(uint64_t frame, uint64_t count, void *arg)
+/* Every frame of a stored run is used exactly count times. */
+static int ck_ref_run(uint64_t first, uint64_t n, uint64_t count, void *arg)
 {
 	struct ck *c = arg;
-	size_t lo = 0, hi = c->n, first;
+	size_t lo = 0, hi = c->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (c->frames[mid] < frame)
+		if (c->frames[mid] < first)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	first = lo;
-	while (lo < c->n && c->frames[lo] == frame)
-		lo++;
-	if (lo - first != count)
-		return ck_fail(c, "reference count record disagrees with the page maps for frame", frame);
+	for (uint64_t frame = first; frame < first + n; frame++) {
+		size_t from = lo;
+		while (lo < c->n && c->frames[lo] == frame)
+			lo++;
+		if (lo - from != count)
+			return ck_fail(c, "reference count run disagrees with the page maps at frame", frame);
+	}
 	return 0;
 }
 
@@ -244,7 +247,7 @@ int store_check(struct store *s, char *why, size_t why_len)
 		while (j + 1 < c->n && c->frames[j + 1] == c->frames[i])
 			j++;
 		uint64_t count;
-		if ((rc = cat_ref_get(c->txn, c->frames[i], &count)) < 0)
+		if ((rc = pmap_ref_get(c->txn, c->frames[i], &count)) < 0)
 			goto out_txn;
 		if (count != j - i + 1) {
 			rc = ck_fail(c, "reference count wrong for frame", c->frames[i]);
@@ -253,7 +256,7 @@ int store_check(struct store *s, char *why, size_t why_len)
 		distinct++;
 		i = j;
 	}
-	if ((rc = cat_ref_foreach(c->txn, ck_ref_record, c)) != 0)
+	if ((rc = pmap_ref_foreach(c->txn, ck_ref_run, c)) != 0)
 		goto out_txn;
 	{
 		struct pmap_cat pc;

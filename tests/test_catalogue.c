@@ -11,6 +11,7 @@
 #include <lmdb.h>
 #include <xxhash.h>
 #include "catalogue.h"
+#include "pagemap.h"
 #include "codec.h"
 #include "faults.h"
 #include "testutil.h"
@@ -813,40 +814,72 @@ static void invalid_memory_controls_are_refused(void **state)
 	assert_int_equal(cat_write(fx->cat, bad_memctl_fn, &bad_flags), -EINVAL);
 }
 
-static int put_refs_fn(struct cat_txn *txn, void *arg)
+/* Schema 2 kept a record per shared frame: key the frame, value the count. */
+static int put_v2_refs_fn(struct cat_txn *txn, void *arg)
 {
+	static const uint64_t v2[][2] = { { 100, 3 }, { 101, 3 }, { 102, 3 }, { 103, 2 }, { 200, 5 } };
+	uint64_t two = 2;
 	int rc;
-	if ((rc = cat_ref_put(txn, 100, 3)) < 0 || (rc = cat_ref_put(txn, 200, 2)) < 0 ||
-	    (rc = cat_ref_put(txn, 300, 5)) < 0)
-		return rc;
-	return cat_ref_put(txn, 300, 1); /* back to one: the record goes */
+
+	for (size_t i = 0; i < PFS_ARRAY_SIZE(v2); i++) {
+		uint8_t k[8], v[8];
+		codec_put_be64(k, v2[i][0]);
+		codec_put_be64(v, v2[i][1]);
+		if ((rc = cat_put(txn, CAT_T_REFS, k, sizeof(k), v, sizeof(v))) < 0)
+			return rc;
+	}
+	return set_schema_fn(txn, &two);
 }
 
-static int sum_refs(uint64_t frame, uint64_t count, void *arg)
+struct run_list {
+	uint64_t v[8][3];
+	size_t n;
+};
+
+static int list_runs(uint64_t first, uint64_t n, uint64_t count, void *arg)
 {
-	*(uint64_t *)arg += count;
+	struct run_list *l = arg;
+
+	if (l->n == PFS_ARRAY_SIZE(l->v))
+		return -E2BIG;
+	l->v[l->n][0] = first;
+	l->v[l->n][1] = n;
+	l->v[l->n++][2] = count;
 	return 0;
 }
 
-static void reference_counts_store_only_shared_frames(void **state)
+/* A read-only open leaves a schema-2 store as it is; a writer turns its counts into runs. */
+static void schema_two_reference_counts_become_runs(void **state)
 {
 	struct fixture *fx = *state;
+	struct cat_options ro = { .read_only = true };
+	struct run_list l = { .n = 0 };
 	struct cat_txn *txn;
-	uint64_t c, n, total = 0;
+	uint64_t v, n;
 
-	assert_int_equal(cat_write(fx->cat, put_refs_fn, NULL), 0);
+	assert_int_equal(cat_write(fx->cat, put_v2_refs_fn, NULL), 0);
+	cat_close(fx->cat);
+	assert_int_equal(cat_open(fx->dir, &ro, &fx->cat), 0);
+	assert_int_equal(cat_schema(fx->cat), 2);
 	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
-	assert_int_equal(cat_ref_get(txn, 100, &c), 0);
-	assert_int_equal(c, 3);
-	assert_int_equal(cat_ref_get(txn, 300, &c), 0);
-	assert_int_equal(c, 1);
-	assert_int_equal(cat_ref_get(txn, 12345, &c), 0);
-	assert_int_equal(c, 1);
 	assert_int_equal(cat_count(txn, CAT_T_REFS, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(cat_ref_foreach(txn, sum_refs, &total), 0);
-	assert_int_equal(total, 5);
+	assert_int_equal(n, 5);
 	cat_read_end(txn);
+
+	reopen(fx);
+	assert_int_equal(cat_schema(fx->cat), CAT_SCHEMA_VERSION);
+	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
+	assert_int_equal(cat_meta_get(txn, "schema", &v), 0);
+	assert_int_equal(v, CAT_SCHEMA_VERSION);
+	assert_int_equal(cat_count(txn, CAT_T_REFS, &n), 0);
+	assert_int_equal(n, 3); /* 100..102 share a count: one run */
+	assert_int_equal(pmap_ref_foreach(txn, list_runs, &l), 0);
+	cat_read_end(txn);
+	assert_int_equal(l.n, 3);
+	uint64_t want[3][3] = { { 100, 3, 3 }, { 103, 1, 2 }, { 200, 1, 5 } };
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++)
+			assert_int_equal(l.v[i][j], want[i][j]);
 }
 
 static int put_swapfiles_fn(struct cat_txn *txn, void *arg)
@@ -921,7 +954,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(readers_run_beside_a_growing_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(memory_controls_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(invalid_memory_controls_are_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(reference_counts_store_only_shared_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(schema_two_reference_counts_become_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(swap_file_table_round_trips, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("catalogue", tests, NULL, NULL);

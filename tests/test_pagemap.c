@@ -1,7 +1,8 @@
 /*
  * Description: page-map extents: split and merge on every boundary, over the
  * catalogue and the in-memory store alike; O(1) records for sparse objects;
- * damaged records rejected; a randomized model check.
+ * damaged records rejected; a randomized model check; reference counts as
+ * runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -660,6 +661,160 @@ static void free_map_runs_merge(void **state)
 	expect(&s, 0, 0, 30, PMAP_FREE, 0);
 }
 
+/* ---- physmem's reference counts, as runs ---- */
+
+struct ref_op {
+	char op; /* 'a' add, 'd' drop, 's' set */
+	uint64_t first, n, count;
+	struct { uint64_t first, n; } freed[8];
+	size_t nfreed;
+};
+
+static int note_freed(void *arg, uint64_t first, uint64_t n)
+{
+	struct ref_op *r = arg;
+
+	if (r->nfreed == PFS_ARRAY_SIZE(r->freed))
+		return -E2BIG;
+	r->freed[r->nfreed].first = first;
+	r->freed[r->nfreed++].n = n;
+	return 0;
+}
+
+static int ref_op_txn(struct cat_txn *txn, void *arg)
+{
+	struct ref_op *r = arg;
+
+	r->nfreed = 0;
+	if (r->op == 'a')
+		return pmap_ref_add(txn, r->first, r->n);
+	if (r->op == 'd')
+		return pmap_ref_drop(txn, r->first, r->n, note_freed, r);
+	return pmap_ref_set(txn, r->first, r->n, r->count);
+}
+
+static int ref_op(struct fixture *fx, struct ref_op *r)
+{
+	return cat_write(fx->cat, ref_op_txn, r);
+}
+
+static uint64_t ref_count(struct fixture *fx, uint64_t frame)
+{
+	struct cat_txn *txn;
+	uint64_t c = 0;
+
+	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
+	assert_int_equal(pmap_ref_get(txn, frame, &c), 0);
+	cat_read_end(txn);
+	return c;
+}
+
+static uint64_t ref_records(struct fixture *fx)
+{
+	struct cat_txn *txn;
+	uint64_t n = 0;
+
+	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
+	assert_int_equal(cat_count(txn, CAT_T_REFS, &n), 0);
+	cat_read_end(txn);
+	return n;
+}
+
+/* Sharing 1 GiB of frames, a SWAP record (1024 pages) at a time as a commit does, costs one record. */
+static void sharing_a_long_run_costs_one_reference_record(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (uint64_t f = 0; f < 262144; f += PMAP_SWAP_RUN_MAX) {
+		struct ref_op add = { 'a', f, PMAP_SWAP_RUN_MAX, 0, { { 0, 0 } }, 0 };
+		assert_int_equal(ref_op(fx, &add), 0);
+	}
+	assert_int_equal(ref_records(fx), 1);
+	assert_int_equal(ref_count(fx, 0), 2);
+	assert_int_equal(ref_count(fx, 262143), 2);
+	assert_int_equal(ref_count(fx, 262144), 1); /* past the run: no record, one reference */
+
+	/* A third reference to part of it splits the run in three... */
+	struct ref_op mid = { 'a', 1000, 50, 0, { { 0, 0 } }, 0 };
+	assert_int_equal(ref_op(fx, &mid), 0);
+	assert_int_equal(ref_records(fx), 3);
+	assert_int_equal(ref_count(fx, 999), 2);
+	assert_int_equal(ref_count(fx, 1000), 3);
+	assert_int_equal(ref_count(fx, 1049), 3);
+	assert_int_equal(ref_count(fx, 1050), 2);
+	/* ...and dropping it joins them again, freeing nothing. */
+	mid.op = 'd';
+	assert_int_equal(ref_op(fx, &mid), 0);
+	assert_int_equal(mid.nfreed, 0);
+	assert_int_equal(ref_records(fx), 1);
+}
+
+/* Frames at one reference go to the caller as freed runs; frames at two lose their record. */
+static void dropping_references_reports_unused_frames(void **state)
+{
+	struct fixture *fx = *state;
+	struct ref_op set = { 's', 10, 10, 2, { { 0, 0 } }, 0 };
+	struct ref_op drop = { 'd', 5, 20, 0, { { 0, 0 } }, 0 };
+
+	assert_int_equal(ref_op(fx, &set), 0);
+	assert_int_equal(ref_op(fx, &drop), 0);
+	assert_int_equal(drop.nfreed, 2);
+	assert_int_equal(drop.freed[0].first, 5);
+	assert_int_equal(drop.freed[0].n, 5);
+	assert_int_equal(drop.freed[1].first, 20);
+	assert_int_equal(drop.freed[1].n, 5);
+	assert_int_equal(ref_records(fx), 0);
+	assert_int_equal(ref_count(fx, 15), 1);
+	/* The middle now has one reference each: dropping it frees it whole. */
+	drop.first = 10;
+	drop.n = 10;
+	assert_int_equal(ref_op(fx, &drop), 0);
+	assert_int_equal(drop.nfreed, 1);
+	assert_int_equal(drop.freed[0].first, 10);
+	assert_int_equal(drop.freed[0].n, 10);
+	/* Setting a count of one (or none) removes a record. */
+	set.count = 4;
+	assert_int_equal(ref_op(fx, &set), 0);
+	set.first = 12;
+	set.n = 3;
+	set.count = 1;
+	assert_int_equal(ref_op(fx, &set), 0);
+	assert_int_equal(ref_records(fx), 2);
+	assert_int_equal(ref_count(fx, 11), 4);
+	assert_int_equal(ref_count(fx, 13), 1);
+	assert_int_equal(ref_count(fx, 16), 4);
+	struct ref_op bad = { 'a', UINT64_MAX - 1, 5, 0, { { 0, 0 } }, 0 };
+	assert_int_equal(ref_op(fx, &bad), -EINVAL);
+	bad.n = 0;
+	assert_int_equal(ref_op(fx, &bad), -EINVAL);
+}
+
+static int put_free_in_refs(struct cat_txn *txn, void *arg)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pmap_cat_map(&pc, txn, CAT_T_REFS, 0);
+	struct pmap_extent e = { 40, 8, PMAP_FREE, 0, NULL };
+
+	return extent_set(&m, &e, NULL, NULL);
+}
+
+/* A record of another kind in the reference map is damage: EINVAL, never a count. */
+static void a_foreign_record_in_the_reference_map_is_einval(void **state)
+{
+	struct fixture *fx = *state;
+	struct ref_op add = { 'a', 44, 1, 0, { { 0, 0 } }, 0 };
+	struct cat_txn *txn;
+	uint64_t c;
+
+	assert_int_equal(cat_write(fx->cat, put_free_in_refs, NULL), 0);
+	assert_int_equal(ref_op(fx, &add), -EINVAL);
+	assert_int_equal(cat_read_begin(fx->cat, &txn), 0);
+	assert_int_equal(pmap_ref_get(txn, 41, &c), -EINVAL);
+	assert_int_equal(pmap_ref_get(txn, 30, &c), 0); /* outside it: fine */
+	assert_int_equal(c, 1);
+	cat_read_end(txn);
+}
+
 #define BOTH(fn) \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup_cat, teardown, NULL), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup_mem, teardown, NULL)
@@ -683,6 +838,9 @@ int main(void)
 		BOTH(invalid_extents_are_refused),
 		BOTH(random_edits_match_a_page_array_model),
 		BOTH(free_map_runs_merge),
+		CAT(sharing_a_long_run_costs_one_reference_record),
+		CAT(dropping_references_reports_unused_frames),
+		CAT(a_foreign_record_in_the_reference_map_is_einval),
 		CAT(terabyte_sparse_object_costs_constant_records),
 		CAT(page_counts_by_kind),
 		CAT(map_persists_across_reopen),

@@ -16,6 +16,8 @@
  *   fsck_mkstore orphan STORE          drop /c's name (its record and pages stay)
  *   fsck_mkstore leak STORE            take 5 frames out of the free map
  *   fsck_mkstore bad-ref STORE         set the count of /a page 0's frame to 7
+ *   fsck_mkstore foreign-ref STORE     a free-frame run where /a pages 0-3's counts are
+ *   fsck_mkstore schema-2 STORE        write the counts as schema 2 did (a record a frame)
  *   fsck_mkstore hold STORE            open the store like a daemon; print "ready", wait for stdin EOF
  *
  * Exit 0 done, 1 failed (with the reason on stderr).
@@ -312,7 +314,54 @@ static int bad_ref_txn(struct cat_txn *txn, void *arg)
 	uint64_t frame;
 	int rc = frame_of(txn, "a", 0, &frame);
 
-	return rc < 0 ? rc : cat_ref_put(txn, frame, 7);
+	return rc < 0 ? rc : pmap_ref_set(txn, frame, 1, 7);
+}
+
+static int foreign_ref_txn(struct cat_txn *txn, void *arg)
+{
+	struct pmap_cat pc;
+	struct extent_map m = pmap_cat_map(&pc, txn, CAT_T_REFS, 0);
+	struct pmap_extent e = { 0, 4, PMAP_FREE, 0, NULL };
+	int rc = frame_of(txn, "a", 0, &e.first);
+
+	return rc < 0 ? rc : extent_set(&m, &e, NULL, NULL);
+}
+
+struct runs {
+	uint64_t v[64][3];
+	size_t n;
+};
+
+static int note_run(uint64_t first, uint64_t n, uint64_t count, void *arg)
+{
+	struct runs *r = arg;
+
+	if (r->n == sizeof(r->v) / sizeof(r->v[0]))
+		return -E2BIG;
+	r->v[r->n][0] = first;
+	r->v[r->n][1] = n;
+	r->v[r->n++][2] = count;
+	return 0;
+}
+
+/* The store as schema 2 kept it: one record per shared frame, 8-byte key and value. */
+static int schema_2_txn(struct cat_txn *txn, void *arg)
+{
+	struct runs r = { .n = 0 };
+	int rc = pmap_ref_foreach(txn, note_run, &r);
+
+	for (size_t i = 0; rc == 0 && i < r.n; i++)
+		rc = pmap_ref_set(txn, r.v[i][0], r.v[i][1], 1);
+	for (size_t i = 0; rc == 0 && i < r.n; i++)
+		for (uint64_t f = r.v[i][0]; rc == 0 && f < r.v[i][0] + r.v[i][1]; f++) {
+			uint8_t k[8], v[8];
+			for (int b = 0; b < 8; b++) {
+				k[b] = (uint8_t)(f >> (56 - 8 * b));
+				v[b] = (uint8_t)(r.v[i][2] >> (56 - 8 * b));
+			}
+			rc = cat_put(txn, CAT_T_REFS, k, sizeof(k), v, sizeof(v));
+		}
+	return rc < 0 ? rc : cat_meta_put(txn, "schema", 2);
 }
 
 static int damage(const char *dir, cat_write_fn fn)
@@ -349,11 +398,12 @@ int main(int argc, char **argv)
 		{ "dangling-extent", dangling_extent_txn }, { "dangling-swap", dangling_swap_txn },
 		{ "dangling-name", dangling_name_txn }, { "extra-name", extra_name_txn },
 		{ "orphan", orphan_txn }, { "leak", leak_txn }, { "bad-ref", bad_ref_txn },
+		{ "foreign-ref", foreign_ref_txn }, { "schema-2", schema_2_txn },
 	};
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: fsck_mkstore build|corrupt-frame|dangling-extent|dangling-swap|"
-				"dangling-name|extra-name|orphan|leak|bad-ref|hold STORE\n");
+				"dangling-name|extra-name|orphan|leak|bad-ref|foreign-ref|schema-2|hold STORE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "build") == 0)
