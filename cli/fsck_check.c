@@ -372,9 +372,10 @@ static int fk_extent(const void *k, size_t klen, const void *v, size_t vlen, voi
 	if (o->kind != CAT_KIND_FILE)
 		fk_problem(fk, false, "%s has page-map extents (page %" PRIu64 ")",
 			   fk_obj_desc(fk, owner, d, sizeof(d)), first);
-	if (e.kind == PMAP_FREE)
-		fk_problem(fk, false, "%s pages %" PRIu64 "..%" PRIu64 ": a free-frame run in a page map",
-			   fk_obj_desc(fk, owner, d, sizeof(d)), first, last);
+	if (e.kind == PMAP_FREE || e.kind == PMAP_REF)
+		fk_problem(fk, false, "%s pages %" PRIu64 "..%" PRIu64 ": a %s run in a page map",
+			   fk_obj_desc(fk, owner, d, sizeof(d)), first, last,
+			   e.kind == PMAP_FREE ? "free-frame" : "reference-count");
 	if (e.kind == PMAP_FILE && !(o->flags & CAT_F_BACKING))
 		fk_problem(fk, false, "%s pages %" PRIu64 "..%" PRIu64 ": file pages, but it has no backing file",
 			   fk_obj_desc(fk, owner, d, sizeof(d)), first, last);
