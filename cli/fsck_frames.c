@@ -33,6 +33,7 @@ struct fk_refwalk {
 	struct fk_refrec *v;
 	size_t n, cap;
 	uint64_t listed;
+	uint64_t frames_end; /* runs must end by here (fk_frames_end) */
 };
 
 static int fk_push_refrec(struct fk_refwalk *rw, struct fk_refrec r)
@@ -56,8 +57,9 @@ static uint64_t fk_frames_end(const struct fsck *fk)
 }
 
 /* A store older than schema 3, checked read-only: one record per shared frame. */
-static int fk_ref_record_v2(struct fk_refwalk *rw, const void *k, size_t klen, const void *v, size_t vlen)
+static int fk_ref_record_v2(const void *k, size_t klen, const void *v, size_t vlen, void *arg)
 {
+	struct fk_refwalk *rw = arg;
 	struct fsck *fk = rw->fk;
 
 	if (klen != 8) {
@@ -76,8 +78,6 @@ static int fk_ref_record(const void *k, size_t klen, const void *v, size_t vlen,
 	struct pmap_extent e;
 	int rc;
 
-	if (cat_schema(fk->cat) < 3)
-		return fk_ref_record_v2(rw, k, klen, v, vlen);
 	if (klen != 16 || fk_be64(k) != 0) {
 		FK_LISTED(fk, rw->listed, true, "reference-count table: a record with a damaged key");
 		return fk_push_key(fk, CAT_T_REFS, k, klen);
@@ -88,7 +88,7 @@ static int fk_ref_record(const void *k, size_t klen, const void *v, size_t vlen,
 		bad = "is damaged";
 	else if (rw->n && rw->v[rw->n - 1].frame >= first)
 		bad = "overlaps the one before";
-	else if (pmap_extent_end(&e) > fk_frames_end(fk))
+	else if (pmap_extent_end(&e) > rw->frames_end)
 		bad = "runs past every swap file";
 	if (bad) {
 		/* Dropped: the merge then counts the frames it covered afresh. */
@@ -118,14 +118,16 @@ static void fk_referrers(struct fsck *fk, size_t from, size_t to, char *buf, siz
 
 int fk_check_refs(struct fsck *fk)
 {
-	struct fk_refwalk rw = { .fk = fk };
+	struct fk_refwalk rw = { .fk = fk, .frames_end = fk_frames_end(fk) };
+	bool v2 = cat_schema(fk->cat) < CAT_SCHEMA_REF_RUNS;
 	size_t i = 0, r = 0;
 	char who[512];
 	int rc;
 
 	if (fk->nrefs)
 		qsort(fk->refs, fk->nrefs, sizeof(*fk->refs), fk_cmp_ref);
-	if ((rc = cat_walk(fk->txn, CAT_T_REFS, NULL, 0, fk_ref_record, &rw)) < 0) {
+	rc = cat_walk(fk->txn, CAT_T_REFS, NULL, 0, v2 ? fk_ref_record_v2 : fk_ref_record, &rw);
+	if (rc < 0) {
 		free(rw.v);
 		return rc;
 	}

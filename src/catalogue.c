@@ -166,7 +166,7 @@ static int ct_init_meta(struct cat_txn *txn, void *arg)
 			(unsigned long long)page_size, (unsigned long long)PFS_PAGE_SIZE);
 		return -EINVAL;
 	}
-	if (schema < CAT_SCHEMA_VERSION && schema >= 1 && txn->write) {
+	if (schema < CAT_SCHEMA_VERSION && txn->write) {
 		/*
 		 * Older records still read (1: objects with one name), except
 		 * 2's per-frame reference counts, which become runs here.

@@ -29,6 +29,7 @@
  * open leaves them as they are (cat_schema says which).
  */
 #define CAT_SCHEMA_VERSION 3
+#define CAT_SCHEMA_REF_RUNS 3 /* the first schema with reference counts as runs */
 #define CAT_NAME_MAX 255
 #define CAT_PATH_MAX 4096
 #define CAT_ROOT_ID 1 /* the root directory, also the root memory control */

@@ -100,7 +100,8 @@ static int ck_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool ck_referenced(const struct ck *c, uint64_t frame)
+/* Index of the first referenced frame >= frame in the sorted list. */
+static size_t ck_lower_bound(const struct ck *c, uint64_t frame)
 {
 	size_t lo = 0, hi = c->n;
 	while (lo < hi) {
@@ -110,7 +111,13 @@ static bool ck_referenced(const struct ck *c, uint64_t frame)
 		else
 			hi = mid;
 	}
-	return lo < c->n && c->frames[lo] == frame;
+	return lo;
+}
+
+static bool ck_referenced(const struct ck *c, uint64_t frame)
+{
+	size_t i = ck_lower_bound(c, frame);
+	return i < c->n && c->frames[i] == frame;
 }
 
 struct ck_free {
@@ -134,15 +141,8 @@ static int ck_free_piece(const struct pmap_extent *p, void *arg)
 static int ck_ref_run(uint64_t first, uint64_t n, uint64_t count, void *arg)
 {
 	struct ck *c = arg;
-	size_t lo = 0, hi = c->n;
+	size_t lo = ck_lower_bound(c, first);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->frames[mid] < first)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (uint64_t frame = first; frame < first + n; frame++) {
 		size_t from = lo;
 		while (lo < c->n && c->frames[lo] == frame)

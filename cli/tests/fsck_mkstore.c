@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "catalogue.h"
+#include "codec.h"
 #include "object.h"
 #include "pagemap.h"
 #include "store.h"
@@ -355,10 +356,8 @@ static int schema_2_txn(struct cat_txn *txn, void *arg)
 	for (size_t i = 0; rc == 0 && i < r.n; i++)
 		for (uint64_t f = r.v[i][0]; rc == 0 && f < r.v[i][0] + r.v[i][1]; f++) {
 			uint8_t k[8], v[8];
-			for (int b = 0; b < 8; b++) {
-				k[b] = (uint8_t)(f >> (56 - 8 * b));
-				v[b] = (uint8_t)(r.v[i][2] >> (56 - 8 * b));
-			}
+			codec_put_be64(k, f);
+			codec_put_be64(v, r.v[i][2]);
 			rc = cat_put(txn, CAT_T_REFS, k, sizeof(k), v, sizeof(v));
 		}
 	return rc < 0 ? rc : cat_meta_put(txn, "schema", 2);
