@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "iobuf.h"
 #include "log.h"
 #include "pagerfsd.h"
 
@@ -293,30 +294,29 @@ static void sv_kick(int sig)
 #define SV_WRITE_DATA_OFFSET 80
 #define SV_LIBFUSE_BUFSIZE (256 * PFS_PAGE_SIZE + 0x1000)
 
-static void *sv_request_buf(void **base)
+static void *sv_request_buf(struct iobuf *b)
 {
-	*base = NULL;
+	*b = (struct iobuf){ 0 };
 	if (fuse_version() > 316)
 		return NULL;
-	if (posix_memalign(base, PFS_PAGE_SIZE, SV_LIBFUSE_BUFSIZE + 2 * PFS_PAGE_SIZE) != 0) {
-		*base = NULL;
+	/* Huge-page-backed, so that a page-out is one device request (iobuf.h). */
+	if (iobuf_map(SV_LIBFUSE_BUFSIZE + 2 * PFS_PAGE_SIZE, b) < 0)
 		return NULL;
-	}
-	return (uint8_t *)*base + PFS_PAGE_SIZE - SV_WRITE_DATA_OFFSET;
+	return (uint8_t *)b->mem + PFS_PAGE_SIZE - SV_WRITE_DATA_OFFSET;
 }
 
 static void *sv_worker(void *arg)
 {
 	struct pfsd *d = arg;
 	struct fuse_buf buf = { .mem = NULL };
-	void *base = NULL;
+	struct iobuf own = { 0 };
 	sigset_t kick;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &kick, NULL);
 	pfsd_thread(d); /* open the ring now, not on the first fault */
-	buf.mem = sv_request_buf(&base); /* (NULL: libfuse allocates one) */
+	buf.mem = sv_request_buf(&own); /* (NULL: libfuse allocates one) */
 	while (!fuse_session_exited(d->se)) {
 		pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 		int res = fuse_session_receive_buf(d->se, &buf);
@@ -343,7 +343,10 @@ static void *sv_worker(void *arg)
 			pthread_kill(d->main_thread, SIGUSR2);
 		}
 	}
-	free(base ? base : buf.mem);
+	if (own.mem)
+		iobuf_unmap(&own);
+	else
+		free(buf.mem);
 	if (atomic_fetch_sub(&d->workers_live, 1) == 1 || fuse_session_exited(d->se))
 		pthread_kill(d->main_thread, SIGUSR2);
 	return NULL;

@@ -36,8 +36,8 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "iobuf.h"
 #include "log.h"
 #include "swap/swap.h"
 
@@ -67,8 +67,9 @@ struct swap_ring {
 	struct swap_store *s;
 	struct io_uring ring;
 	unsigned depth;
-	char *arena;
-	size_t arena_bytes;
+	char *arena;                        /* arena_map.mem */
+	size_t arena_bytes;                 /* what was asked for, page-rounded */
+	struct iobuf arena_map;             /* huge-page-backed where it can be */
 	bool arena_fixed;                   /* arena registered with the kernel */
 	bool files_fixed;                   /* a file table is registered */
 	bool slot_fixed[SWAP_MAX_FILES];    /* this slot of it holds the store's file */
@@ -200,15 +201,10 @@ int swap_ring_open_depth(struct swap_store *s, size_t buf_bytes, unsigned depth,
 	}
 
 	if (buf_bytes) {
-		r->arena_bytes = (buf_bytes + PFS_PAGE_SIZE - 1) & ~(size_t)(PFS_PAGE_SIZE - 1);
-		void *a = mmap(NULL, r->arena_bytes, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (a == MAP_FAILED) {
-			ret = pfs_neg_errno();
-			r->arena_bytes = 0;
+		if ((ret = iobuf_map(buf_bytes, &r->arena_map)) < 0)
 			goto fail_ring;
-		}
-		r->arena = a;
+		r->arena = r->arena_map.mem;
+		r->arena_bytes = (buf_bytes + PFS_PAGE_SIZE - 1) & ~(size_t)(PFS_PAGE_SIZE - 1);
 		swp_register_arena(r);
 	}
 	swp_register_files(r);
@@ -245,8 +241,7 @@ void swap_ring_close(struct swap_ring *r)
 	if (r->arena_fixed)
 		io_uring_unregister_buffers(&r->ring);
 	io_uring_queue_exit(&r->ring);
-	if (r->arena)
-		munmap(r->arena, r->arena_bytes);
+	iobuf_unmap(&r->arena_map);
 	swap__ring_ref(r->s, -1);
 	free(r->ready_ops);
 	free(r->free_ops);
