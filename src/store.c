@@ -6,12 +6,13 @@
  * object's pending overlay, its committing overlay, then the committed map
  * in the catalogue; a hole in one layer means "ask the next". It holds the
  * object's lock shared for the whole read, so a commit cannot free a frame
- * under it. A page-out holds the lock exclusively: it charges the memory
- * control for pages that gain swap contents, allocates fresh frames (growing
- * a swap file when none is free), writes them, and records the new extents
- * as pending; pending frames it replaces were never committed and go straight
- * back to the allocator. This file must never write a frame that a committed
- * or committing map points to.
+ * under it. A page-out allocates fresh frames (growing a swap file when none
+ * is free) and writes them without the lock, since nothing maps them yet;
+ * then it holds the lock exclusively to charge the memory control for pages
+ * that gain swap contents and record the new extents as pending. Pending
+ * frames it replaces were never committed and go straight back to the
+ * allocator. This file must never write a frame that any map points to, nor
+ * map a frame before its write has completed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,47 +365,42 @@ struct st_runs {
 	unsigned count;
 };
 
-static void st_undo(struct store *s, uint64_t memctl, uint64_t charged, const struct st_runs *r)
+/* Frees frames that nothing maps. */
+static void st_undo(struct store *s, const struct st_runs *r)
 {
 	pthread_mutex_lock(&s->alloc_lock);
 	for (unsigned i = 0; i < r->count; i++)
 		store_free_frames(s, r->frame[i], r->n[i]);
-	if (charged)
-		memctl_uncharge(s->memctls, memctl, charged);
 	pthread_mutex_unlock(&s->alloc_lock);
 }
 
-static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl, uint64_t first,
-			    uint32_t npages, const void *data)
+/*
+ * Fresh frames for npages, written with data: nothing maps them yet, so no
+ * object lock is held while they are written, and page-outs to one object
+ * (the kernel's write-back of a big msync sends several at once) reach the
+ * disk together instead of one after another.
+ */
+static int st_write_fresh(struct store_io *io, uint32_t npages, const void *data,
+			  struct st_runs *runs, uint8_t *sums)
 {
 	struct store *s = io->s;
-	struct st_runs runs = { .count = 0 };
 	struct swap_io ios[STORE_IO_MAX_PAGES];
-	uint8_t sums[STORE_IO_MAX_PAGES * 8];
-	uint64_t counts[PMAP_KIND_MAX + 1], charge, charged = 0, done = 0;
-	int rc;
+	uint64_t done = 0;
+	int rc = 0;
 
-	/* Pages already holding swap, or reserved, are charged already. */
-	if ((rc = store_count_kinds_locked(s, m, first, first + npages, counts)) < 0)
-		return rc;
-	charge = npages - counts[PMAP_SWAP] - counts[PMAP_RSV];
+	runs->count = 0;
 	pthread_mutex_lock(&s->alloc_lock);
-	rc = charge ? memctl_charge(s->memctls, memctl, charge) : 0;
-	if (rc == -ENOSPC)
-		rc = -EDQUOT; /* the control is full: a commit would not help */
-	if (rc == 0)
-		charged = charge;
 	while (rc == 0 && done < npages) {
 		uint64_t f, got;
 		if ((rc = st_alloc_run(s, npages - done, &f, &got)) < 0)
 			break;
-		runs.frame[runs.count] = f;
-		runs.n[runs.count++] = got;
+		runs->frame[runs->count] = f;
+		runs->n[runs->count++] = got;
 		done += got;
 	}
 	pthread_mutex_unlock(&s->alloc_lock);
 	if (rc < 0) {
-		st_undo(s, memctl, charged, &runs);
+		st_undo(s, runs);
 		return rc;
 	}
 
@@ -413,32 +409,81 @@ static int st_page_out_once(struct store_io *io, struct mobj *m, uint64_t memctl
 	 * receives page-outs so that they are); anything else goes through
 	 * the arena. The ring only reads the buffer of a write.
 	 */
-	uint8_t *src = io->buf;
+	const uint8_t *src = io->buf;
 	if ((uintptr_t)data % PFS_PAGE_SIZE == 0)
-		src = (uint8_t *)(uintptr_t)data;
+		src = data;
 	else
 		memcpy(io->buf, data, (size_t)npages * PFS_PAGE_SIZE);
 	done = 0;
-	for (unsigned i = 0; i < runs.count; i++) {
-		ios[i] = (struct swap_io){ .frame = runs.frame[i], .nframes = (uint32_t)runs.n[i],
-					   .buf = src + done * PFS_PAGE_SIZE,
+	for (unsigned i = 0; i < runs->count; i++) {
+		ios[i] = (struct swap_io){ .frame = runs->frame[i], .nframes = (uint32_t)runs->n[i],
+					   .buf = (uint8_t *)(uintptr_t)src + done * PFS_PAGE_SIZE,
 					   .sums_out = sums + done * 8 };
-		done += runs.n[i];
+		done += runs->n[i];
 	}
-	if ((rc = swap_write(io->ring, ios, runs.count)) < 0) {
+	if ((rc = swap_write(io->ring, ios, runs->count)) < 0) {
 		atomic_fetch_add(&s->io_errors, 1);
-		st_undo(s, memctl, charge, &runs);
+		st_undo(s, runs);
+	}
+	return rc;
+}
+
+/*
+ * Bring the charge for a page-out of [first, first + npages) to what it is
+ * as the map is now: the pages that gain swap contents, less those already
+ * holding swap or reserved. *charged is what the caller holds, in and out.
+ * Under m's lock (shared is enough). -EDQUOT when the control is full.
+ */
+static int st_charge_to(struct store *s, struct mobj *m, uint64_t memctl, uint64_t first,
+			uint32_t npages, uint64_t *charged, uint64_t counts[PMAP_KIND_MAX + 1])
+{
+	uint64_t need;
+	int rc;
+
+	if ((rc = store_count_kinds_locked(s, m, first, first + npages, counts)) < 0)
+		return rc;
+	need = npages - counts[PMAP_SWAP] - counts[PMAP_RSV];
+	if (need == *charged)
+		return 0;
+	pthread_mutex_lock(&s->alloc_lock);
+	if (need > *charged) {
+		rc = memctl_charge(s->memctls, memctl, need - *charged);
+		if (rc == -ENOSPC)
+			rc = -EDQUOT; /* the control is full: a commit would not help */
+	} else {
+		memctl_uncharge(s->memctls, memctl, *charged - need);
+	}
+	if (rc == 0)
+		*charged = need;
+	pthread_mutex_unlock(&s->alloc_lock);
+	return rc;
+}
+
+/*
+ * Map [first, first + npages) to frames written by st_write_fresh, under
+ * m's lock held exclusively: settle the charge (a page-out to the same
+ * pages may have landed since it was taken), then record the runs as
+ * pending. On failure the frames are freed and *charged is still held.
+ */
+static int st_map_fresh(struct store *s, struct mobj *m, uint64_t memctl, uint64_t first,
+			uint32_t npages, const struct st_runs *runs, const uint8_t *sums,
+			uint64_t *charged)
+{
+	uint64_t counts[PMAP_KIND_MAX + 1], done = 0;
+	int rc;
+
+	if ((rc = st_charge_to(s, m, memctl, first, npages, charged, counts)) < 0) {
+		st_undo(s, runs);
 		return rc;
 	}
-
 	struct extent_map pend = extent_mem_map(&m->pending);
-	done = 0;
-	for (unsigned i = 0; i < runs.count && rc == 0; i++) {
-		struct pmap_extent e = { first + done, runs.n[i], PMAP_SWAP, runs.frame[i],
-					 sums + done * 8 };
+	for (unsigned i = 0; i < runs->count && rc == 0; i++) {
+		struct pmap_extent e = { first + done, runs->n[i], PMAP_SWAP, runs->frame[i],
+					 (uint8_t *)(uintptr_t)sums + done * 8 };
 		rc = extent_set(&pend, &e, store_drop_uncommitted, s);
-		done += runs.n[i];
+		done += runs->n[i];
 	}
+	*charged = 0; /* the map holds it now, even what a failure left mapped */
 	if (rc < 0) /* out of memory half-way: the overlay still maps what it says */
 		return rc;
 	m->memctl = memctl;
@@ -453,8 +498,11 @@ int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t 
 		   uint32_t npages, const void *data)
 {
 	struct store *s = io->s;
+	uint64_t counts[PMAP_KIND_MAX + 1], charged = 0;
+	struct st_runs runs;
+	uint8_t sums[STORE_IO_MAX_PAGES * 8];
 	struct mobj *m;
-	int rc = -ENOSPC;
+	int rc;
 
 	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
 		return -EINVAL;
@@ -462,17 +510,27 @@ int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t 
 		return rc;
 	if (!(m = st_mobj(s, obj, memctl)))
 		return -ENOMEM;
-	rc = -ENOSPC;
+	/* Charge first, so that a full control costs neither I/O nor a commit. */
+	pthread_rwlock_rdlock(&m->lock);
+	rc = st_charge_to(s, m, memctl, first, npages, &charged, counts);
+	pthread_rwlock_unlock(&m->lock);
 	/*
 	 * Redirect-on-write needs a free frame even to overwrite a page; when
 	 * none is left, a commit frees the frames the pending pages replace.
 	 */
-	for (int attempt = 0; attempt < 2 && rc == -ENOSPC; attempt++) {
-		if (attempt && (rc = store_commit(s)) < 0)
-			return rc;
+	if (rc == 0)
+		rc = st_write_fresh(io, npages, data, &runs, sums);
+	if (rc == -ENOSPC && (rc = store_commit(s)) == 0)
+		rc = st_write_fresh(io, npages, data, &runs, sums);
+	if (rc == 0) {
 		pthread_rwlock_wrlock(&m->lock);
-		rc = st_page_out_once(io, m, memctl, first, npages, data);
+		rc = st_map_fresh(s, m, memctl, first, npages, &runs, sums, &charged);
 		pthread_rwlock_unlock(&m->lock);
+	}
+	if (charged) {
+		pthread_mutex_lock(&s->alloc_lock);
+		memctl_uncharge(s->memctls, memctl, charged);
+		pthread_mutex_unlock(&s->alloc_lock);
 	}
 	if (rc == -EDQUOT)
 		rc = -ENOSPC;

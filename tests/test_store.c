@@ -1350,6 +1350,70 @@ static void stats_count_calls_and_pages(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ---- page-outs to one object from several threads ---- */
+
+#define RACE_THREADS 3
+#define RACE_ROUNDS 60
+#define RACE_PAGES 64
+
+struct race {
+	struct fx *f;
+	unsigned id;
+	int rc;
+};
+
+static void *race_page_outs(void *arg)
+{
+	struct race *r = arg;
+	struct store_io *io = NULL;
+	uint8_t *buf = aligned_alloc(PG, RACE_PAGES * PG);
+
+	r->rc = store_io_open(r->f->s, &io);
+	for (unsigned i = 1; i <= RACE_ROUNDS && r->rc == 0; i++) {
+		fill_pages(buf, r->f->obj, 0, RACE_PAGES, (uint64_t)i * RACE_THREADS + r->id);
+		r->rc = store_page_out(io, r->f->obj, CAT_ROOT_ID, 0, RACE_PAGES, buf);
+		if (r->rc == 0 && i % 16 == 0)
+			r->rc = store_commit(r->f->s);
+	}
+	store_io_close(io);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Page-outs write their frames without the object's lock. Racing ones to
+ * the same pages must still leave each page-out whole in the map (every
+ * page from one of them), charge the control once per page, and leak no
+ * frame.
+ */
+static void racing_page_outs_to_one_object_stay_whole(void **state)
+{
+	struct fx *f = *state;
+	struct race r[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	uint8_t *buf = pages(RACE_PAGES);
+
+	for (unsigned t = 0; t < RACE_THREADS; t++) {
+		r[t] = (struct race){ .f = f, .id = t };
+		assert_int_equal(pthread_create(&th[t], NULL, race_page_outs, &r[t]), 0);
+	}
+	for (unsigned t = 0; t < RACE_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(r[t].rc, 0);
+	}
+	assert_int_equal(store_page_in(f->io, f->obj, 0, RACE_PAGES, buf, NULL, NULL), 0);
+	int64_t v = page_version(buf, f->obj, 0);
+	assert_true(v > RACE_THREADS);
+	expect_versions(f->io, f->obj, 0, RACE_PAGES, NULL, (uint64_t)v);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(used_frames(f->s), RACE_PAGES);
+	struct store_memctl_info mi;
+	assert_int_equal(store_memctl_info(f->s, CAT_ROOT_ID, &mi), 0);
+	assert_int_equal(mi.usage_frames, RACE_PAGES);
+	assert_store_ok(f->s);
+	free(buf);
+}
+
 /* ---- discard and several swap files ---- */
 
 static uint64_t file_blocks(const char *dir, const char *name)
@@ -1440,6 +1504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(second_open_is_ebusy, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(invalid_arguments_are_einval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(racing_page_outs_to_one_object_stay_whole, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(freed_runs_are_hole_punched, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
 	};
