@@ -77,7 +77,10 @@ static void *sy_timer(void *arg)
 		struct store_stats st;
 		uint64_t now = sy_activity(d);
 		store_get_stats(d->store, &st);
-		if (st.pending_pages || now != seen) {
+		if (!st.pending_pages && now == seen && st.discard_waiting_frames) {
+			/* Idle since frames were freed (an rm): give their space back. */
+			store_discard_freed(d->store);
+		} else if (st.pending_pages || now != seen) {
 			int rc = store_commit(d->store);
 			if (rc < 0 && !failing)
 				pfs_err("timed commit failed: %s (retrying every %u s)", strerror(-rc),

@@ -12,8 +12,10 @@
  *               recorded; the transaction function only reads in-memory
  *               state, so cat_write may replay it after growing the map
  *   done        committing overlays are dropped (under each object's lock,
- *               so no page-in still reads a frame about to be reused), then
- *               the freed frames go back to the allocators
+ *               so no page-in still reads a frame about to be reused), the
+ *               runs freed before that nothing reused are hole-punched, then
+ *               the freed frames go back to the allocators, the large runs
+ *               queued to be punched by the next commit
  * On failure the committing overlays are folded back under the pending ones
  * and nothing is lost; the next commit tries again.
  */
@@ -227,18 +229,13 @@ static int cm_run(struct store *s)
 	}
 	if (rc == 0) {
 		/*
-		 * Give the space of large freed runs back to the file system
-		 * (they are free since this commit); small ones are soon reused.
-		 * Discarding before the allocators see them keeps a new write
-		 * from racing the hole punch.
+		 * What the last commit freed and nothing has reused since goes
+		 * back to the file system now; what this one freed waits for
+		 * the next (store.h, STORE_DISCARD_MIN_FRAMES).
 		 */
-		for (size_t i = 0; i < c.nfreed; i++)
-			if (c.freed[i].n >= STORE_DISCARD_MIN_FRAMES &&
-			    swap_discard(s->swap, c.freed[i].frame, c.freed[i].n) == 0)
-				atomic_fetch_add(&s->discarded_frames, c.freed[i].n);
+		store_discard_freed(s);
 		pthread_mutex_lock(&s->alloc_lock);
-		for (size_t i = 0; i < c.nfreed; i++)
-			store_free_frames(s, c.freed[i].frame, c.freed[i].n);
+		store_free_runs_locked(s, c.freed, c.nfreed);
 		for (unsigned i = 0; i < s->nspaces; i++)
 			s->spaces[i].committed_frames = PFS_MAX(s->spaces[i].committed_frames, c.grown[i]);
 		pthread_mutex_unlock(&s->alloc_lock);
@@ -349,8 +346,7 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 		for (size_t j = 0; j < m->pending.n; j++)
 			if (m->pending.v[j].e.kind == PMAP_SWAP)
 				store_free_frames(s, m->pending.v[j].e.base, m->pending.v[j].e.npages);
-		for (size_t i = 0; i < d.c.nfreed; i++)
-			store_free_frames(s, d.c.freed[i].frame, d.c.freed[i].n);
+		store_free_runs_locked(s, d.c.freed, d.c.nfreed);
 		if (layered)
 			memctl_uncharge(s->memctls, memctl, layered);
 		pthread_mutex_unlock(&s->alloc_lock);
@@ -509,4 +505,92 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 	free(k.v);
 	free(k.c.freed);
 	return rc;
+}
+
+/* ---- giving freed space back to the file system ---- */
+
+void store_free_runs_locked(struct store *s, const struct frame_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		store_free_frames(s, runs[i].frame, runs[i].n);
+		if (runs[i].n < STORE_DISCARD_MIN_FRAMES)
+			continue; /* small runs are soon reused */
+		if (s->ndiscard_q == s->capdiscard_q) {
+			size_t cap = s->capdiscard_q ? s->capdiscard_q * 2 : 64;
+			struct frame_run *nv = realloc(s->discard_q, cap * sizeof(*nv));
+			if (!nv)
+				continue; /* the space stays allocated until reused: harmless */
+			s->discard_q = nv;
+			s->capdiscard_q = cap;
+		}
+		s->discard_q[s->ndiscard_q++] = runs[i];
+		s->discard_q_frames += runs[i].n;
+	}
+}
+
+struct cm_claims {
+	struct frame_run *v;
+	size_t n, cap;
+};
+
+/* buddy_foreach_free_in callback: note a free piece worth punching. */
+static int cm_note_claim(uint64_t first, uint64_t n, void *arg)
+{
+	struct cm_claims *cl = arg;
+
+	if (n < STORE_DISCARD_MIN_FRAMES)
+		return 0;
+	if (cl->n == cl->cap) {
+		size_t cap = cl->cap ? cl->cap * 2 : 64;
+		struct frame_run *nv = realloc(cl->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		cl->v = nv;
+		cl->cap = cap;
+	}
+	cl->v[cl->n++] = (struct frame_run){ first, n };
+	return 0;
+}
+
+/*
+ * Punch the queued runs where they are still free. Those parts are taken
+ * from the allocators first, so no page-out can be handed a frame whose
+ * blocks are being punched, and given back afterwards. Any failure only
+ * leaves space allocated that the next writes reuse.
+ */
+void store_discard_freed(struct store *s)
+{
+	struct cm_claims cl = { 0 };
+	struct frame_run *q;
+	size_t nq, taken = 0;
+
+	pthread_mutex_lock(&s->alloc_lock);
+	q = s->discard_q;
+	nq = s->ndiscard_q;
+	s->discard_q = NULL;
+	s->ndiscard_q = s->capdiscard_q = 0;
+	s->discard_q_frames = 0;
+	for (size_t i = 0; i < nq; i++) {
+		struct swap_space *sp = store_space_of(s, q[i].frame);
+		size_t from = cl.n;
+		int rc = sp ? buddy_foreach_free_in(sp->buddy, q[i].frame, q[i].n, cm_note_claim, &cl) : 0;
+		/* What was noted before a failure is free all the same. */
+		for (size_t j = from; j < cl.n; j++)
+			if (buddy_take(sp->buddy, cl.v[j].frame, cl.v[j].n) == 0)
+				cl.v[taken++] = cl.v[j];
+		cl.n = taken;
+		if (rc < 0)
+			break;
+	}
+	pthread_mutex_unlock(&s->alloc_lock);
+	free(q);
+
+	for (size_t i = 0; i < cl.n; i++)
+		if (swap_discard(s->swap, cl.v[i].frame, cl.v[i].n) == 0)
+			atomic_fetch_add(&s->discarded_frames, cl.v[i].n);
+	pthread_mutex_lock(&s->alloc_lock);
+	for (size_t i = 0; i < cl.n; i++)
+		store_free_frames(s, cl.v[i].frame, cl.v[i].n);
+	pthread_mutex_unlock(&s->alloc_lock);
+	free(cl.v);
 }

@@ -98,7 +98,7 @@ int store_pending_objects(struct store *s, struct mobj ***out, size_t *n)
 
 /* ---- frames ---- */
 
-static struct swap_space *st_space_of(struct store *s, uint64_t frame)
+struct swap_space *store_space_of(struct store *s, uint64_t frame)
 {
 	for (unsigned i = 0; i < s->nspaces; i++) {
 		struct cat_swapfile *d = &s->spaces[i].desc;
@@ -110,7 +110,7 @@ static struct swap_space *st_space_of(struct store *s, uint64_t frame)
 
 void store_free_frames(struct store *s, uint64_t frame, uint64_t n)
 {
-	struct swap_space *sp = st_space_of(s, frame);
+	struct swap_space *sp = store_space_of(s, frame);
 	int rc = sp ? buddy_free(sp->buddy, frame, n) : -EINVAL;
 
 	if (rc < 0)

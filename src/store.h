@@ -146,8 +146,15 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
  */
 int store_add_swapfile(struct store *s, const char *name, int32_t priority, uint64_t max_bytes);
 
-/* Freed runs of at least this many frames are hole-punched after the commit that freed them. */
+/*
+ * Freed runs of at least this many frames are hole-punched, one commit
+ * after the one that freed them and only where they are still free: a
+ * rewrite reuses them first, and writing over allocated blocks is about
+ * twice as fast as filling holes (the file system allocates and converts
+ * them). store_discard_freed punches what is waiting.
+ */
 #define STORE_DISCARD_MIN_FRAMES 64
+void store_discard_freed(struct store *s);
 
 /* ---- container operations (Hurd-L4 physmem, SPIN copyOnWrite) ---- */
 
@@ -192,6 +199,7 @@ struct store_stats {
 	uint64_t swap_frames, free_frames; /* grown swap space, and free within it */
 	uint64_t capacity_frames;          /* swap_max, or what the file system can hold */
 	uint64_t discarded_frames;         /* hole-punched after being freed */
+	uint64_t discard_waiting_frames;   /* freed, to be punched by store_discard_freed */
 	uint64_t reserved_pages;           /* reserved by fallocate, not yet paged out */
 	unsigned swap_files;
 	uint64_t csum_errors, io_errors;

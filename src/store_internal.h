@@ -70,6 +70,11 @@ struct store {
 	atomic_uint_fast64_t csum_errors, io_errors, discarded_frames;
 	atomic_int_fast64_t reserved_pages; /* PMAP_RSV pages in every layer */
 	atomic_int_fast64_t last_commit_ns;
+
+	/* Freed runs waiting to be hole-punched (commit.c); under alloc_lock. */
+	struct frame_run *discard_q;
+	size_t ndiscard_q, capdiscard_q;
+	uint64_t discard_q_frames;
 };
 
 struct store_io {
@@ -126,5 +131,9 @@ int store_count_charged_locked(struct store *s, struct mobj *m, uint64_t first, 
 
 /* Return frames to the allocator (after a commit made them free). */
 void store_free_frames(struct store *s, uint64_t frame, uint64_t n);
+/* The same under alloc_lock, queueing the large runs to be hole-punched later. */
+void store_free_runs_locked(struct store *s, const struct frame_run *runs, size_t n);
+/* The swap space that holds frame, or NULL. */
+struct swap_space *store_space_of(struct store *s, uint64_t frame);
 
 #endif /* PAGERFS_STORE_INTERNAL_H */

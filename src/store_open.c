@@ -378,6 +378,9 @@ int store_close(struct store *s)
 		return 0;
 	if (!s->committing && s->cat)
 		rc = store_commit(s);
+	if (s->cat)
+		store_discard_freed(s); /* nothing will reuse the space now */
+	free(s->discard_q);
 	if (s->commit_ring)
 		swap_ring_close(s->commit_ring);
 	so_free_mobjs(s);
@@ -457,6 +460,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->csum_errors = ss.csum_errors;
 	out->io_errors = atomic_load(&s->io_errors);
 	pthread_mutex_lock(&s->alloc_lock);
+	out->discard_waiting_frames = s->discard_q_frames;
 	out->swap_files = s->nspaces;
 	for (unsigned i = 0; i < s->nspaces; i++) {
 		out->swap_frames += s->spaces[i].grown_frames;

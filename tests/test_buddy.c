@@ -455,6 +455,55 @@ static void test_foreach_merges_and_stops(void **state)
 	buddy_destroy(b);
 }
 
+/* foreach_free_in against a model made of buddy_is_free, frame by frame. */
+static void test_foreach_in_a_window(void **state)
+{
+	const uint64_t base = 1000, span = 700;
+	struct buddy *b = make(base, span);
+	static struct snap got, want;
+
+	(void)state;
+	srand(777);
+	for (unsigned i = 0; i < 300; i++) {
+		uint64_t f = base + (uint64_t)rand() % span, n = 1 + (uint64_t)rand() % 40;
+		n = PFS_MIN(n, base + span - f);
+		if (rand() % 3)
+			(void)buddy_free(b, f, n); /* -EINVAL when part is free: fine */
+		else
+			(void)buddy_take(b, f, n);
+	}
+	assert_int_equal(buddy_check(b), 0);
+	for (unsigned i = 0; i < 500; i++) {
+		/* Windows reach past both ends of the allocator's range. */
+		uint64_t first = base - 50 + (uint64_t)rand() % (span + 100);
+		uint64_t n = (uint64_t)rand() % 200;
+
+		want.nruns = 0;
+		for (uint64_t fr = first; fr < first + n; fr++) {
+			if (!buddy_is_free(b, fr))
+				continue;
+			struct run *last = want.nruns ? &want.runs[want.nruns - 1] : NULL;
+			if (last && last->first + last->n == fr)
+				last->n++;
+			else
+				want.runs[want.nruns++] = (struct run){ fr, 1 };
+		}
+		got.nruns = 0;
+		assert_int_equal(buddy_foreach_free_in(b, first, n, snap_fn, &got), 0);
+		assert_int_equal(got.nruns, want.nruns);
+		assert_memory_equal(got.runs, want.runs, want.nruns * sizeof(struct run));
+	}
+	/* The whole range is what foreach_free says; a stop is passed back. */
+	take_snap(b, &want);
+	got.nruns = 0;
+	assert_int_equal(buddy_foreach_free_in(b, 0, UINT64_MAX, snap_fn, &got), 0);
+	assert_int_equal(got.nruns, want.nruns);
+	assert_memory_equal(got.runs, want.runs, want.nruns * sizeof(struct run));
+	struct stop_ctx c = { .stop_at = 1, .ret = 7 };
+	assert_int_equal(buddy_foreach_free_in(b, base, span, stop_fn, &c), want.nruns ? 7 : 0);
+	buddy_destroy(b);
+}
+
 static void test_lowest_address_preferred(void **state)
 {
 	struct buddy *b = make(0, 1024);
@@ -771,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_unaligned_free_ranges),
 		cmocka_unit_test(test_huge_span_costs_little),
 		cmocka_unit_test(test_foreach_merges_and_stops),
+		cmocka_unit_test(test_foreach_in_a_window),
 		cmocka_unit_test(test_lowest_address_preferred),
 		cmocka_unit_test(test_enomem_changes_nothing),
 		cmocka_unit_test(test_check_detects_corruption),

@@ -1426,7 +1426,12 @@ static uint64_t file_blocks(const char *dir, const char *name)
 	return (uint64_t)st.st_blocks;
 }
 
-static void freed_runs_are_hole_punched(void **state)
+/*
+ * A freed run stays allocated on disk until the next commit (or an idle
+ * store_discard_freed), so a rewrite reuses it; then only the part nothing
+ * reused is punched, and the punch never touches a reused frame.
+ */
+static void freed_runs_are_hole_punched_a_commit_later(void **state)
 {
 	struct fx *f = *state;
 	struct store_stats st;
@@ -1438,12 +1443,48 @@ static void freed_runs_are_hole_punched(void **state)
 	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 0, 256, PMAP_ZERO, 0), 0);
 	assert_int_equal(store_commit(f->s), 0);
 	store_get_stats(f->s, &st);
-	assert_true(st.discarded_frames >= 256);
+	assert_int_equal(st.discarded_frames, 0);
+	assert_int_equal(st.discard_waiting_frames, 256);
+	assert_int_equal(file_blocks(f->dir, "swap.0"), before); /* still there to reuse */
+
+	page_out(f->io, f->obj, 0, 128, 2); /* reuses the lowest freed frames */
+	store_discard_freed(f->s);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.discard_waiting_frames, 0);
+	assert_int_equal(st.discarded_frames, 128); /* only what is still free */
 	after = file_blocks(f->dir, "swap.0");
-	assert_true(after + 256 * 8 <= before); /* 256 pages of 8 sectors gone */
-	page_out(f->io, f->obj, 0, 256, 2); /* and the holes take data again */
+	assert_int_equal(after + 128 * 8, before);
+	expect_versions(f->io, f->obj, 0, 128, NULL, 2); /* the reused frames kept their data */
 	assert_int_equal(store_commit(f->s), 0);
-	expect_versions(f->io, f->obj, 0, 256, NULL, 2);
+	expect_versions(f->io, f->obj, 0, 128, NULL, 2);
+	store_discard_freed(f->s); /* nothing waiting: nothing punched */
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.discarded_frames, 128);
+
+	page_out(f->io, f->obj, 0, 256, 3); /* and the holes take data again */
+	assert_int_equal(store_commit(f->s), 0);
+	expect_versions(f->io, f->obj, 0, 256, NULL, 3);
+	assert_store_ok(f->s);
+}
+
+/* Destroying an object gives its space back too, once nothing reuses it. */
+static void a_destroyed_object_s_space_is_punched(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats st;
+	uint64_t before;
+
+	page_out(f->io, f->obj, 0, 256, 1);
+	page_out(f->io, f->obj, 256, 256, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	before = file_blocks(f->dir, "swap.0");
+	assert_int_equal(store_destroy(f->s, f->obj, CAT_ROOT_ID, NULL, NULL), 0);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.discard_waiting_frames, 512);
+	store_discard_freed(f->s);
+	assert_true(file_blocks(f->dir, "swap.0") + 512 * 8 <= before);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.discarded_frames, 512);
 	assert_store_ok(f->s);
 }
 
@@ -1505,7 +1546,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(invalid_arguments_are_einval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(racing_page_outs_to_one_object_stay_whole, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(freed_runs_are_hole_punched, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(freed_runs_are_hole_punched_a_commit_later, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(a_destroyed_object_s_space_is_punched, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -488,44 +488,70 @@ struct bdy_walk {
 	const struct buddy *b;
 	int (*fn)(uint64_t first, uint64_t n, void *arg);
 	void *arg;
+	uint64_t lo, hi;                /* only free frames in [lo, hi), relative */
 	uint64_t run_off, run_len;      /* the run being merged; run_len 0: none yet */
 };
 
+/*
+ * In-order, skipping subtrees outside [lo, hi): blocks are disjoint and
+ * ordered, so a left subtree ends at or before its parent's off, and a right
+ * one starts at or after its parent's end.
+ */
 static int bdy_walk_node(struct bdy_walk *w, const struct bdy_node *n)
 {
 	int ret;
 
 	if (!n)
 		return 0;
-	ret = bdy_walk_node(w, n->left);
+	if (n->off > w->lo && (ret = bdy_walk_node(w, n->left)))
+		return ret;
+	uint64_t off = PFS_MAX(n->off, w->lo), end = PFS_MIN(n->off + bdy_size(n->order), w->hi);
+	if (off < end) {
+		if (w->run_len && w->run_off + w->run_len == off) {
+			w->run_len += end - off;
+		} else {
+			if (w->run_len && (ret = w->fn(w->b->base + w->run_off, w->run_len, w->arg)))
+				return ret;
+			w->run_off = off;
+			w->run_len = end - off;
+		}
+	}
+	if (n->off + bdy_size(n->order) < w->hi)
+		return bdy_walk_node(w, n->right);
+	return 0;
+}
+
+static int bdy_walk(struct bdy_walk *w)
+{
+	int ret = bdy_walk_node(w, w->b->root);
+
 	if (ret)
 		return ret;
-	if (w->run_len && w->run_off + w->run_len == n->off) {
-		w->run_len += bdy_size(n->order);
-	} else {
-		if (w->run_len) {
-			ret = w->fn(w->b->base + w->run_off, w->run_len, w->arg);
-			if (ret)
-				return ret;
-		}
-		w->run_off = n->off;
-		w->run_len = bdy_size(n->order);
-	}
-	return bdy_walk_node(w, n->right);
+	if (w->run_len)
+		return w->fn(w->b->base + w->run_off, w->run_len, w->arg);
+	return 0;
 }
 
 int buddy_foreach_free(const struct buddy *b,
 		       int (*fn)(uint64_t first, uint64_t n, void *arg), void *arg)
 {
-	struct bdy_walk w = { .b = b, .fn = fn, .arg = arg };
-	int ret;
+	struct bdy_walk w = { .b = b, .fn = fn, .arg = arg, .lo = 0, .hi = b->span };
 
-	ret = bdy_walk_node(&w, b->root);
-	if (ret)
-		return ret;
-	if (w.run_len)
-		return fn(b->base + w.run_off, w.run_len, arg);
-	return 0;
+	return bdy_walk(&w);
+}
+
+int buddy_foreach_free_in(const struct buddy *b, uint64_t first, uint64_t n,
+			  int (*fn)(uint64_t first, uint64_t n, void *arg), void *arg)
+{
+	struct bdy_walk w = { .b = b, .fn = fn, .arg = arg };
+
+	/* Clip to the allocator's range: frames outside it are never free. */
+	uint64_t end = n > UINT64_MAX - first ? UINT64_MAX : first + n;
+	if (first >= b->base + b->span || end <= b->base)
+		return 0;
+	w.lo = first > b->base ? first - b->base : 0;
+	w.hi = PFS_MIN(end - b->base, b->span);
+	return bdy_walk(&w);
 }
 
 /* ---- buddy_check ---- */

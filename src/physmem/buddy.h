@@ -76,6 +76,9 @@ uint64_t buddy_free_blocks(const struct buddy *b);
  * change the allocator. */
 int buddy_foreach_free(const struct buddy *b,
 		       int (*fn)(uint64_t first, uint64_t n, void *arg), void *arg);
+/* The same, for the free runs of [first, first + n) only, clipped to it. */
+int buddy_foreach_free_in(const struct buddy *b, uint64_t first, uint64_t n,
+			  int (*fn)(uint64_t first, uint64_t n, void *arg), void *arg);
 
 /* Verify every internal invariant. 0, or -EUCLEAN with the reason logged. */
 int buddy_check(const struct buddy *b);
