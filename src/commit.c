@@ -12,10 +12,9 @@
  *               recorded; the transaction function only reads in-memory
  *               state, so cat_write may replay it after growing the map
  *   done        committing overlays are dropped (under each object's lock,
- *               so no page-in still reads a frame about to be reused), the
- *               runs freed before that nothing reused are hole-punched, then
+ *               so no page-in still reads a frame about to be reused), then
  *               the freed frames go back to the allocators, the large runs
- *               queued to be punched by the next commit
+ *               also to the queue that store_discard_freed punches
  * On failure the committing overlays are folded back under the pending ones
  * and nothing is lost; the next commit tries again.
  */
@@ -228,12 +227,7 @@ static int cm_run(struct store *s)
 		pthread_rwlock_unlock(&m->lock);
 	}
 	if (rc == 0) {
-		/*
-		 * What the last commit freed and nothing has reused since goes
-		 * back to the file system now; what this one freed waits for
-		 * the next (store.h, STORE_DISCARD_MIN_FRAMES).
-		 */
-		store_discard_freed(s);
+		/* Large runs wait for store_discard_freed (store.h, STORE_DISCARD_MIN_FRAMES). */
 		pthread_mutex_lock(&s->alloc_lock);
 		store_free_runs_locked(s, c.freed, c.nfreed);
 		for (unsigned i = 0; i < s->nspaces; i++)

@@ -147,11 +147,13 @@ int store_destroy(struct store *s, uint64_t obj, uint64_t memctl, cat_write_fn f
 int store_add_swapfile(struct store *s, const char *name, int32_t priority, uint64_t max_bytes);
 
 /*
- * Freed runs of at least this many frames are hole-punched, one commit
- * after the one that freed them and only where they are still free: a
- * rewrite reuses them first, and writing over allocated blocks is about
- * twice as fast as filling holes (the file system allocates and converts
- * them). store_discard_freed punches what is waiting.
+ * Freed runs of at least this many frames wait in a queue, and
+ * store_discard_freed hole-punches the parts of them still free. The
+ * daemon calls it when the store has been idle for a commit interval and
+ * at close, not at every commit: a rewrite reuses freed frames first, and
+ * writing over allocated blocks is about twice as fast as filling holes
+ * (the file system allocates and converts them), while frequent commits
+ * during one big msync would punch frames it was about to reuse.
  */
 #define STORE_DISCARD_MIN_FRAMES 64
 void store_discard_freed(struct store *s);
