@@ -37,25 +37,36 @@ static int cm_free_map_set(struct cat_txn *txn, uint64_t frame, uint64_t n, int 
 	return extent_set(&fm, &e, NULL, NULL);
 }
 
+/*
+ * Append a run to a growing vector. (Never joined to the one before:
+ * store_discard_freed takes each noted run from the allocator by itself.)
+ */
+static int cm_runs_push(struct frame_run **v, size_t *n, size_t *cap, uint64_t frame,
+			uint64_t nframes)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct frame_run *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = (struct frame_run){ frame, nframes };
+	return 0;
+}
+
 /* Frames left unused by this commit: free in the map now, to the allocators when it is done. */
 static int cm_note_freed(void *arg, uint64_t frame, uint64_t n)
 {
 	struct commit_ctx *c = arg;
+	int rc = 0;
 
-	if (c->nfreed && c->freed[c->nfreed - 1].frame + c->freed[c->nfreed - 1].n == frame) {
+	if (c->nfreed && c->freed[c->nfreed - 1].frame + c->freed[c->nfreed - 1].n == frame)
 		c->freed[c->nfreed - 1].n += n;
-	} else {
-		if (c->nfreed == c->capfreed) {
-			size_t cap = c->capfreed ? c->capfreed * 2 : 64;
-			struct frame_run *nv = realloc(c->freed, cap * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			c->freed = nv;
-			c->capfreed = cap;
-		}
-		c->freed[c->nfreed++] = (struct frame_run){ frame, n };
-	}
-	return cm_free_map_set(c->txn, frame, n, PMAP_FREE);
+	else
+		rc = cm_runs_push(&c->freed, &c->nfreed, &c->capfreed, frame, n);
+	return rc < 0 ? rc : cm_free_map_set(c->txn, frame, n, PMAP_FREE);
 }
 
 /* A run newly referenced by a committed map: fresh frames leave the free map, others gain a reference. */
@@ -507,18 +518,11 @@ void store_free_runs_locked(struct store *s, const struct frame_run *runs, size_
 {
 	for (size_t i = 0; i < n; i++) {
 		store_free_frames(s, runs[i].frame, runs[i].n);
-		if (runs[i].n < STORE_DISCARD_MIN_FRAMES)
-			continue; /* small runs are soon reused */
-		if (s->ndiscard_q == s->capdiscard_q) {
-			size_t cap = s->capdiscard_q ? s->capdiscard_q * 2 : 64;
-			struct frame_run *nv = realloc(s->discard_q, cap * sizeof(*nv));
-			if (!nv)
-				continue; /* the space stays allocated until reused: harmless */
-			s->discard_q = nv;
-			s->capdiscard_q = cap;
-		}
-		s->discard_q[s->ndiscard_q++] = runs[i];
-		s->discard_q_frames += runs[i].n;
+		/* Small runs are soon reused; without memory the space stays until reused. */
+		if (runs[i].n >= STORE_DISCARD_MIN_FRAMES &&
+		    cm_runs_push(&s->discard_q, &s->ndiscard_q, &s->capdiscard_q, runs[i].frame,
+				 runs[i].n) == 0)
+			s->discard_q_frames += runs[i].n;
 	}
 }
 
@@ -532,18 +536,7 @@ static int cm_note_claim(uint64_t first, uint64_t n, void *arg)
 {
 	struct cm_claims *cl = arg;
 
-	if (n < STORE_DISCARD_MIN_FRAMES)
-		return 0;
-	if (cl->n == cl->cap) {
-		size_t cap = cl->cap ? cl->cap * 2 : 64;
-		struct frame_run *nv = realloc(cl->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		cl->v = nv;
-		cl->cap = cap;
-	}
-	cl->v[cl->n++] = (struct frame_run){ first, n };
-	return 0;
+	return n < STORE_DISCARD_MIN_FRAMES ? 0 : cm_runs_push(&cl->v, &cl->n, &cl->cap, first, n);
 }
 
 /*

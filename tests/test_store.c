@@ -1469,6 +1469,29 @@ static void freed_runs_wait_and_only_their_unused_part_is_punched(void **state)
 	assert_store_ok(f->s);
 }
 
+/* Runs freed by two commits side by side: each is taken, punched and given back once. */
+static void adjacent_freed_runs_are_punched_once_each(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats st;
+
+	page_out(f->io, f->obj, 0, 128, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 0, 64, PMAP_ZERO, 0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 64, 64, PMAP_ZERO, 0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	store_discard_freed(f->s);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.discarded_frames, 128);
+	assert_int_equal(used_frames(f->s), 0);
+	assert_store_ok(f->s);
+	page_out(f->io, f->obj, 0, 128, 2);
+	assert_int_equal(store_commit(f->s), 0);
+	expect_versions(f->io, f->obj, 0, 128, NULL, 2);
+	assert_store_ok(f->s);
+}
+
 /* Destroying an object gives its space back too, once nothing reuses it. */
 static void a_destroyed_object_s_space_is_punched(void **state)
 {
@@ -1549,6 +1572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(racing_page_outs_to_one_object_stay_whole, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(freed_runs_wait_and_only_their_unused_part_is_punched, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(adjacent_freed_runs_are_punched_once_each, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(a_destroyed_object_s_space_is_punched, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
 	};
