@@ -78,7 +78,7 @@ static void *sy_timer(void *arg)
 		uint64_t now = sy_activity(d);
 		store_get_stats(d->store, &st);
 		if (!st.pending_pages && now == seen && st.discard_waiting_frames) {
-			/* Idle since frames were freed (an rm): give their space back. */
+			/* Idle since frames were freed (rewrites, punches, rm): give their space back. */
 			store_discard_freed(d->store);
 		} else if (st.pending_pages || now != seen) {
 			int rc = store_commit(d->store);
