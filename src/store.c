@@ -409,15 +409,15 @@ static int st_write_fresh(struct store_io *io, uint32_t npages, const void *data
 	 * receives page-outs so that they are); anything else goes through
 	 * the arena. The ring only reads the buffer of a write.
 	 */
-	const uint8_t *src = io->buf;
+	uint8_t *src = io->buf;
 	if ((uintptr_t)data % PFS_PAGE_SIZE == 0)
-		src = data;
+		src = (uint8_t *)(uintptr_t)data;
 	else
 		memcpy(io->buf, data, (size_t)npages * PFS_PAGE_SIZE);
 	done = 0;
 	for (unsigned i = 0; i < runs->count; i++) {
 		ios[i] = (struct swap_io){ .frame = runs->frame[i], .nframes = (uint32_t)runs->n[i],
-					   .buf = (uint8_t *)(uintptr_t)src + done * PFS_PAGE_SIZE,
+					   .buf = src + done * PFS_PAGE_SIZE,
 					   .sums_out = sums + done * 8 };
 		done += runs->n[i];
 	}
@@ -466,7 +466,7 @@ static int st_charge_to(struct store *s, struct mobj *m, uint64_t memctl, uint64
  * pending. On failure the frames are freed and *charged is still held.
  */
 static int st_map_fresh(struct store *s, struct mobj *m, uint64_t memctl, uint64_t first,
-			uint32_t npages, const struct st_runs *runs, const uint8_t *sums,
+			uint32_t npages, const struct st_runs *runs, uint8_t *sums,
 			uint64_t *charged)
 {
 	uint64_t counts[PMAP_KIND_MAX + 1], done = 0;
@@ -479,7 +479,7 @@ static int st_map_fresh(struct store *s, struct mobj *m, uint64_t memctl, uint64
 	struct extent_map pend = extent_mem_map(&m->pending);
 	for (unsigned i = 0; i < runs->count && rc == 0; i++) {
 		struct pmap_extent e = { first + done, runs->n[i], PMAP_SWAP, runs->frame[i],
-					 (uint8_t *)(uintptr_t)sums + done * 8 };
+					 sums + done * 8 };
 		rc = extent_set(&pend, &e, store_drop_uncommitted, s);
 		done += runs->n[i];
 	}
