@@ -170,12 +170,8 @@ static int st_alloc_run(struct store *s, uint64_t want, uint64_t *frame, uint64_
 
 /* ---- layered lookup ---- */
 
-/*
- * The contents of obj at page, clipped to [page, end): pending, then
- * committing, then the catalogue. Called with m's lock held.
- */
-static int st_resolve(struct mobj *m, struct cat_txn *txn, uint64_t page, uint64_t end,
-		      struct pmap_extent *out)
+int store_resolve_locked(struct mobj *m, struct cat_txn *txn, uint64_t page, uint64_t end,
+			 struct pmap_extent *out)
 {
 	struct extent_map pend = extent_mem_map(&m->pending);
 	struct extent_map comm = extent_mem_map(&m->committing);
@@ -215,6 +211,7 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 	struct mobj *m;
 	unsigned nios = 0;
 	uint64_t end = first + npages;
+	bool swapped = false;
 	int rc;
 
 	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
@@ -228,7 +225,7 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 		struct pmap_extent x;
 		uint8_t *dst = (uint8_t *)buf + (pos - first) * PFS_PAGE_SIZE;
 
-		if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+		if ((rc = store_resolve_locked(m, txn, pos, end, &x)) < 0)
 			goto out_txn;
 		if (x.kind == PMAP_ZERO || x.kind == PMAP_RSV) {
 			memset(dst, 0, x.npages * PFS_PAGE_SIZE);
@@ -237,11 +234,22 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 			if (rc < 0)
 				goto out_txn;
 		} else if (x.kind == PMAP_SWAP) {
-			/* O_DIRECT wants aligned memory: read into the arena at the same offset. */
-			ios[nios] = (struct swap_io){ .frame = x.base, .nframes = (uint32_t)x.npages,
-						      .buf = io->buf + (pos - first) * PFS_PAGE_SIZE,
-						      .sums = x.sums };
-			iopage[nios++] = pos;
+			uint32_t got = 0, k;
+
+			swapped = true;
+			while (s->pf && got < x.npages &&
+			       (k = store_prefetch_take(s->pf, obj, pos + got, (uint32_t)x.npages - got,
+							x.sums + 8 * (size_t)got,
+							dst + (size_t)got * PFS_PAGE_SIZE)))
+				got += k;
+			if (got < x.npages) {
+				/* O_DIRECT wants aligned memory: read into the arena at the same offset. */
+				ios[nios] = (struct swap_io){
+					.frame = x.base + got, .nframes = (uint32_t)x.npages - got,
+					.buf = io->buf + (pos + got - first) * PFS_PAGE_SIZE,
+					.sums = x.sums + 8 * (size_t)got };
+				iopage[nios++] = pos + got;
+			}
 		} else {
 			rc = -EUCLEAN;
 			goto out_txn;
@@ -273,6 +281,8 @@ out_txn:
 	cat_read_end(txn);
 out_unlock:
 	pthread_rwlock_unlock(&m->lock);
+	if (rc == 0 && swapped && s->pf)
+		store_prefetch_note(s->pf, m, first, npages);
 	return rc;
 }
 
@@ -289,7 +299,7 @@ int store_count_kinds_locked(struct store *s, struct mobj *m, uint64_t first, ui
 		return rc;
 	for (uint64_t pos = first; pos < end;) {
 		struct pmap_extent x;
-		if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+		if ((rc = store_resolve_locked(m, txn, pos, end, &x)) < 0)
 			break;
 		counts[x.kind] += x.npages;
 		pos = pmap_extent_end(&x);
@@ -600,7 +610,7 @@ int store_reserve(struct store *s, uint64_t obj, uint64_t memctl, uint64_t first
 			break;
 		while (pos < end && z.count < PFS_ARRAY_SIZE(z.first)) {
 			struct pmap_extent x;
-			if ((rc = st_resolve(m, txn, pos, end, &x)) < 0)
+			if ((rc = store_resolve_locked(m, txn, pos, end, &x)) < 0)
 				break;
 			if (x.kind == PMAP_ZERO) {
 				z.first[z.count] = x.first;

@@ -37,6 +37,7 @@ struct store_options {
 	uint64_t swap_chunk_bytes;  /* swap file growth step; 0: 64 MiB */
 	uint64_t pending_max_bytes; /* commit once this much is pending; 0: 64 MiB */
 	uint64_t cat_map_bytes;     /* initial LMDB map size; 0: the catalogue's default */
+	uint64_t prefetch_bytes;    /* read this far ahead of sequential page-ins; 0: never */
 	struct pfs_faults *faults;  /* test-only fault injection; NULL in production */
 };
 
@@ -203,6 +204,8 @@ struct store_stats {
 	uint64_t discarded_frames;         /* hole-punched after being freed */
 	uint64_t discard_waiting_frames;   /* freed, to be punched by store_discard_freed */
 	uint64_t reserved_pages;           /* reserved by fallocate, not yet paged out */
+	uint64_t prefetched_pages;         /* read ahead of sequential page-ins and verified */
+	uint64_t prefetch_used_pages;      /* of those, served to page-ins */
 	unsigned swap_files;
 	uint64_t csum_errors, io_errors;
 	int64_t last_commit_ns;

@@ -25,6 +25,9 @@ struct mobj {
 	pthread_rwlock_t lock;        /* page-ins shared; page-outs and commits exclusive */
 	struct extent_mem pending;    /* paged out since the last commit started */
 	struct extent_mem committing; /* being made durable by the commit under way */
+	/* Read-ahead (prefetch.c), under its lock: */
+	uint64_t pf_next;  /* page after the furthest page-in of a stream */
+	uint64_t pf_ahead; /* page read-ahead has been asked up to */
 	struct mobj *hnext;
 };
 
@@ -75,6 +78,8 @@ struct store {
 	struct frame_run *discard_q;
 	size_t ndiscard_q, capdiscard_q;
 	uint64_t discard_q_frames;
+
+	struct store_prefetch *pf; /* read-ahead of sequential page-ins, or NULL */
 };
 
 struct store_io {
@@ -128,6 +133,31 @@ int store_count_kinds_locked(struct store *s, struct mobj *m, uint64_t first, ui
 /* Charged pages (swap and reserved) of [first, end) of m in every layer; m's lock held. */
 int store_count_charged_locked(struct store *s, struct mobj *m, uint64_t first, uint64_t end,
 			       uint64_t *ncharged);
+
+/*
+ * The contents of m at page, clipped to [page, end): pending, then committing,
+ * then the catalogue; m's lock held.
+ */
+int store_resolve_locked(struct mobj *m, struct cat_txn *txn, uint64_t page, uint64_t end,
+			 struct pmap_extent *out);
+
+/*
+ * ---- prefetch.c: read-ahead of sequential page-ins ----
+ * store_prefetch_start starts its thread (*out = NULL when ahead_bytes is 0),
+ * reading ahead_bytes (in whole STORE_IO_MAX_PAGES windows) past a
+ * sequential reader; store_prefetch_stop joins it. store_prefetch_take copies
+ * into dst the longest run of pages from page on that a buffer holds with the
+ * checksums sums (the map's now), waiting for a read of them in flight, and
+ * returns how many; store_prefetch_note tells it of a page-in that succeeded.
+ */
+struct store_prefetch;
+int store_prefetch_start(struct store *s, uint64_t ahead_bytes, struct store_prefetch **out);
+void store_prefetch_stop(struct store_prefetch *pf);
+uint32_t store_prefetch_take(struct store_prefetch *pf, uint64_t obj, uint64_t page,
+			     uint32_t npages, const uint8_t *sums, void *dst);
+void store_prefetch_note(struct store_prefetch *pf, struct mobj *m, uint64_t first,
+			 uint32_t npages);
+void store_prefetch_counts(struct store_prefetch *pf, uint64_t *read, uint64_t *used);
 
 /* Return frames to the allocator (after a commit made them free). */
 void store_free_frames(struct store *s, uint64_t frame, uint64_t n);

@@ -345,7 +345,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	if ((rc = so_free_growth(s)) < 0 || (rc = so_load_memctls(s)) < 0 ||
 	    (rc = so_count_reserved(s)) < 0)
 		goto fail;
-	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0)
+	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0 ||
+	    (rc = store_prefetch_start(s, s->opt.prefetch_bytes, &s->pf)) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -376,6 +377,7 @@ int store_close(struct store *s)
 
 	if (!s)
 		return 0;
+	store_prefetch_stop(s->pf);
 	if (!s->committing && s->cat)
 		rc = store_commit(s);
 	if (s->cat)
@@ -456,6 +458,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 	out->discarded_frames = atomic_load(&s->discarded_frames);
 	int64_t rsv = atomic_load(&s->reserved_pages);
 	out->reserved_pages = rsv > 0 ? (uint64_t)rsv : 0;
+	store_prefetch_counts(s->pf, &out->prefetched_pages, &out->prefetch_used_pages);
 	swap_get_stats(s->swap, &ss);
 	out->csum_errors = ss.csum_errors;
 	out->io_errors = atomic_load(&s->io_errors);

@@ -1350,6 +1350,136 @@ static void stats_count_calls_and_pages(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ---- read-ahead of sequential page-ins ---- */
+
+#define RA_WIN 256u     /* pages per kernel window, and per read-ahead buffer */
+#define RA_WINS 8u      /* the object's size in windows */
+
+/* A store reading 2 windows ahead, and one 8-window object committed at version 1. */
+static int fx_setup_prefetch(void **state)
+{
+	struct fx *f;
+
+	fx_setup(state);
+	f = *state;
+	fx_close(f);
+	f->opt.prefetch_bytes = 2 * MIB;
+	fx_open(f);
+	for (uint32_t w = 0; w < RA_WINS; w++)
+		page_out(f->io, f->obj, w * RA_WIN, RA_WIN, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	return 0;
+}
+
+static struct store_stats ra_stats(struct fx *f)
+{
+	struct store_stats st;
+
+	store_get_stats(f->s, &st);
+	return st;
+}
+
+/* Wait (at most 10 s) until at least n pages have been read ahead. */
+static void ra_wait(struct fx *f, uint64_t n)
+{
+	for (int i = 0; i < 10000 && ra_stats(f).prefetched_pages < n; i++)
+		usleep(1000);
+	if (ra_stats(f).prefetched_pages < n)
+		fail_msg("read-ahead read %llu pages, want %llu",
+			 (unsigned long long)ra_stats(f).prefetched_pages, (unsigned long long)n);
+}
+
+static void sequential_page_ins_are_served_from_read_ahead(void **state)
+{
+	struct fx *f = *state;
+
+	/* One window starts nothing; the next, in order, starts a stream. */
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	usleep(20000);
+	assert_int_equal(ra_stats(f).prefetched_pages, 0);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN);
+	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, 2 * RA_WIN);
+	/* Each page-in asked for more: the stream runs to the object's end. */
+	for (uint32_t w = 4; w < RA_WINS; w++)
+		expect_versions(f->io, f->obj, w * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).pages_in, RA_WINS * RA_WIN);
+	assert_int_equal(ra_stats(f).csum_errors, 0);
+	assert_store_ok(f->s);
+}
+
+static void read_ahead_never_serves_pages_rewritten_since(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v[RA_WIN];
+
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN); /* windows 2 and 3 now sit in buffers at version 1 */
+	/* Part of window 2 rewritten (pending); all of window 3 rewritten and committed. */
+	page_out(f->io, f->obj, 2 * RA_WIN + 100, 20, 2);
+	page_out(f->io, f->obj, 3 * RA_WIN, RA_WIN, 3);
+	assert_int_equal(store_commit(f->s), 0);
+	page_out(f->io, f->obj, 6 * RA_WIN, RA_WIN, 4); /* likely reuses window 3's old frames */
+	for (uint32_t i = 0; i < RA_WIN; i++)
+		v[i] = i >= 100 && i < 120 ? 2 : 1;
+	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, v, 0);
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 3);
+	/* Only window 2's unchanged pages came from the buffers. */
+	assert_int_equal(ra_stats(f).prefetch_used_pages, RA_WIN - 20);
+	assert_int_equal(ra_stats(f).csum_errors, 0);
+}
+
+static void bad_page_read_ahead_is_one_eio_counted_once(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *want = pages(1), *buf = pages(RA_WIN);
+	off_t off;
+
+	fx_close(f);
+	fill_page(want, f->obj, 2 * RA_WIN + 7, 1);
+	off = find_page_in_file(f->dir, "swap.0", want);
+	assert_true(off >= 0);
+	corrupt_byte(f->dir, "swap.0", off + 100);
+	fx_open(f);
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN - 1); /* all of windows 2 and 3 but the bad page */
+	assert_int_equal(ra_stats(f).csum_errors, 0); /* read-ahead reports nothing */
+	assert_int_equal(store_page_in(f->io, f->obj, 2 * RA_WIN, RA_WIN, buf, NULL, NULL), -EIO);
+	assert_int_equal(ra_stats(f).csum_errors, 1);
+	expect_versions(f->io, f->obj, 2 * RA_WIN, 7, NULL, 1);
+	expect_versions(f->io, f->obj, 2 * RA_WIN + 8, RA_WIN - 8, NULL, 1);
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
+	free(want);
+	free(buf);
+}
+
+static void scattered_page_ins_read_nothing_ahead(void **state)
+{
+	struct fx *f = *state;
+
+	/* Out of order, and windows that do not follow one another. */
+	expect_versions(f->io, f->obj, 5 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 1 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 6 * RA_WIN + 100, 16, NULL, 1);
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
+	/*
+	 * Then a stream: its two windows are read ahead in the order asked, after
+	 * anything the scattered ones had asked for, so exactly two windows means
+	 * nothing else was.
+	 */
+	expect_versions(f->io, f->obj, 0, 8, NULL, 1);
+	expect_versions(f->io, f->obj, 8, 8, NULL, 1);
+	ra_wait(f, 2 * RA_WIN);
+	usleep(20000);
+	assert_int_equal(ra_stats(f).prefetched_pages, 2 * RA_WIN);
+	expect_versions(f->io, f->obj, 16, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, RA_WIN);
+}
+
 /* ---- page-outs to one object from several threads ---- */
 
 #define RACE_THREADS 3
@@ -1575,6 +1705,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(adjacent_freed_runs_are_punched_once_each, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(a_destroyed_object_s_space_is_punched, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(sequential_page_ins_are_served_from_read_ahead, fx_setup_prefetch, fx_teardown),
+		cmocka_unit_test_setup_teardown(read_ahead_never_serves_pages_rewritten_since, fx_setup_prefetch, fx_teardown),
+		cmocka_unit_test_setup_teardown(bad_page_read_ahead_is_one_eio_counted_once, fx_setup_prefetch, fx_teardown),
+		cmocka_unit_test_setup_teardown(scattered_page_ins_read_nothing_ahead, fx_setup_prefetch, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
