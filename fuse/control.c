@@ -152,6 +152,8 @@ static void ct_stats(struct pfsd *d, struct ct_text *t)
 	ct_add(t, "pages in: %" PRIu64 "\n", st.pages_in);
 	ct_add(t, "page-outs: %" PRIu64 "\n", st.page_outs);
 	ct_add(t, "pages out: %" PRIu64 "\n", st.pages_out);
+	ct_add(t, "pages prefetched: %" PRIu64 "\n", st.prefetched_pages);
+	ct_add(t, "prefetched pages used: %" PRIu64 "\n", st.prefetch_used_pages);
 	ct_add(t, "read requests: %" PRIu64 "\n", (uint64_t)atomic_load(&c->reads));
 	ct_add(t, "bytes read: %" PRIu64 "\n", (uint64_t)atomic_load(&c->read_bytes));
 	ct_add(t, "write requests: %" PRIu64 "\n", (uint64_t)atomic_load(&c->writes));

@@ -266,7 +266,8 @@ static void mn_serve(struct pfsd *d, const sigset_t *set)
 
 static int mn_open(struct pfsd *d)
 {
-	struct store_options so = { .swap_max_bytes = d->opt.swap_max_bytes };
+	struct store_options so = { .swap_max_bytes = d->opt.swap_max_bytes,
+				    .prefetch_bytes = d->opt.prefetch_bytes };
 	struct store_io *probe;
 	int rc;
 

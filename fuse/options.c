@@ -25,10 +25,11 @@
 #define OPT_THREADS_MAX 256
 #define OPT_COMMIT_MAX  86400u          /* a day */
 #define OPT_READAHEAD_MAX (UINT64_C(1) << 30)
+#define OPT_PREFETCH_MAX (UINT64_C(32) << 20) /* its buffers are locked: twice this */
 
 enum {
 	KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG,
-	KEY_SWAP_MAX, KEY_COMMIT_INTERVAL, KEY_THREADS, KEY_READAHEAD, KEY_BDI_TUNE,
+	KEY_SWAP_MAX, KEY_COMMIT_INTERVAL, KEY_THREADS, KEY_READAHEAD, KEY_PREFETCH, KEY_BDI_TUNE,
 	KEY_ALLOW_OTHER,
 };
 
@@ -48,6 +49,8 @@ static const struct fuse_opt op_spec[] = {
 	FUSE_OPT_KEY("threads", KEY_THREADS),
 	FUSE_OPT_KEY("readahead=", KEY_READAHEAD),
 	FUSE_OPT_KEY("readahead", KEY_READAHEAD),
+	FUSE_OPT_KEY("prefetch=", KEY_PREFETCH),
+	FUSE_OPT_KEY("prefetch", KEY_PREFETCH),
 	FUSE_OPT_KEY("bdi_tune=", KEY_BDI_TUNE),
 	FUSE_OPT_KEY("bdi_tune", KEY_BDI_TUNE),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
@@ -84,6 +87,8 @@ static void op_usage(FILE *f)
 		"                        unmount and pressure (default 5)\n"
 		"  -o threads=N          worker threads (default: 2 per CPU, at least 4)\n"
 		"  -o readahead=SIZE     the mount's readahead (default 1M)\n"
+		"  -o prefetch=SIZE      read swap this far ahead of a sequential reader;\n"
+		"                        0: never (default 4M)\n"
 		"  -o bdi_tune=0|1       set readahead and lift the dirty limit on the mount's\n"
 		"                        bdi (default 1 when root)\n"
 		"  -o allow_other        let every user in (permissions are always checked)\n"
@@ -234,6 +239,14 @@ static int op_proc(void *data, const char *arg, int key, struct fuse_args *outar
 			return -1;
 		}
 		return 0;
+	case KEY_PREFETCH:
+		if (op_size(arg, &opt->prefetch_bytes) < 0)
+			return -1;
+		if (opt->prefetch_bytes > OPT_PREFETCH_MAX) {
+			fprintf(stderr, "pagerfsd: option '%s': prefetch is at most 32M\n", arg);
+			return -1;
+		}
+		return 0;
 	case KEY_BDI_TUNE:
 		if (op_uint(arg, 1, &n) < 0)
 			return -1;
@@ -255,6 +268,7 @@ bool pfsd_options_parse(int argc, char **argv, struct pfsd_options *opt, int *ex
 	opt->commit_interval_s = 5;
 	opt->threads = op_default_threads();
 	opt->readahead_bytes = UINT64_C(1) << 20;
+	opt->prefetch_bytes = UINT64_C(4) << 20;
 	opt->bdi_tune = -1;
 	if (fuse_opt_parse(&args, &st, op_spec, op_proc) < 0) {
 		fuse_opt_free_args(&args);

@@ -74,6 +74,7 @@ struct pfsd_options {
 	unsigned commit_interval_s; /* commit_interval=; 0: no timer */
 	unsigned threads;         /* threads= */
 	uint64_t readahead_bytes; /* readahead= */
+	uint64_t prefetch_bytes;  /* prefetch=; 0: off */
 	int bdi_tune;             /* bdi_tune=0|1; -1: on when root */
 	bool allow_other;
 	bool have_fsname, have_subtype;
