@@ -26,6 +26,7 @@
  *   LOADING  the read is in flight; a page-in that needs it waits for it
  *   READY    readable; pinned (pins > 0) while a page-in copies from it, and
  *            never reused while pinned
+ *   RETIRED  its read failed: never used again (see pf_main)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@
 #define PF_READERS 2
 #define PF_STACK_BYTES (256u << 10)
 
-enum pf_state { PF_EMPTY, PF_FILLING, PF_LOADING, PF_READY };
+enum pf_state { PF_EMPTY, PF_FILLING, PF_LOADING, PF_READY, PF_RETIRED };
 
 struct pf_slot {
 	enum pf_state state;
@@ -94,20 +95,27 @@ static struct pf_slot *pf_find(struct store_prefetch *pf, uint64_t obj, uint64_t
 {
 	for (unsigned i = 0; i < pf->nslots; i++) {
 		struct pf_slot *sl = &pf->slots[i];
-		if (sl->state != PF_EMPTY && sl->obj == obj &&
+		if (sl->state != PF_EMPTY && sl->state != PF_RETIRED && sl->obj == obj &&
 		    page >= sl->first && page - sl->first < sl->npages)
 			return sl;
 	}
 	return NULL;
 }
 
-/* Forget queued reads of page of obj: the page-in asking for it reads it itself. */
-static void pf_unqueue(struct store_prefetch *pf, uint64_t obj, uint64_t page)
+/*
+ * A page-in is about to read [page, page + npages) of obj itself: queued
+ * reads lose those pages (a read left with none is dropped), so the disk
+ * reads nothing twice.
+ */
+static void pf_unqueue(struct store_prefetch *pf, uint64_t obj, uint64_t page, uint32_t npages)
 {
 	for (unsigned i = 0; i < pf->qlen; i++) {
 		struct pf_req *rq = &pf->q[(pf->qhead + i) % PF_QUEUE];
-		if (rq->obj == obj && page >= rq->first && page - rq->first < rq->npages)
-			rq->npages = 0;
+		uint64_t end = rq->first + rq->npages;
+		if (rq->obj != obj || page > rq->first || page + npages <= rq->first)
+			continue;
+		rq->npages = page + npages >= end ? 0 : (uint32_t)(end - (page + npages));
+		rq->first = page + npages;
 	}
 }
 
@@ -139,11 +147,12 @@ uint32_t store_prefetch_take(struct store_prefetch *pf, uint64_t obj, uint64_t p
 		/*
 		 * Not waited for: the reader is resolving the map, which needs the
 		 * object's lock that this page-in holds shared, and a writer queued
-		 * on it could keep the reader out. Read it here and drop the slot.
+		 * on it could keep the reader out. Read it here, and drop the slot
+		 * if this page-in reads all of it anyway.
 		 */
-		if (sl)
+		if (sl && page <= sl->first && page + npages >= sl->first + sl->npages)
 			sl->stolen = true;
-		pf_unqueue(pf, obj, page);
+		pf_unqueue(pf, obj, page, npages);
 		pthread_mutex_unlock(&pf->lock);
 		return 0;
 	}
@@ -175,24 +184,27 @@ void store_prefetch_note(struct store_prefetch *pf, struct mobj *m, uint64_t fir
 	/*
 	 * Sequential: this read starts near where the object's furthest read
 	 * ended. Near, not at: the kernel keeps two windows in flight and the
-	 * workers may finish them in either order. A first read only starts a
-	 * stream: reading the head of a file is no promise to read on.
+	 * workers may finish them in either order, so a read up to two windows
+	 * behind is still the stream's. A first read only starts a stream:
+	 * reading the head of a file is no promise to read on.
 	 */
-	if (!m->pf_next || first + reach < m->pf_next || first > m->pf_next + npages) {
+	if (!m->pf_next || first + 2 * (uint64_t)npages < m->pf_next ||
+	    first > m->pf_next + npages) {
 		m->pf_next = end;
+		m->pf_ahead = 0;
 		pthread_mutex_unlock(&pf->lock);
 		return;
 	}
 	m->pf_next = PFS_MAX(m->pf_next, end);
 	want = m->pf_next + reach;
-	if (m->pf_ahead < m->pf_next || m->pf_ahead > want)
-		m->pf_ahead = m->pf_next; /* what the kernel has asked for needs no read-ahead */
+	if (m->pf_ahead < m->pf_next)
+		m->pf_ahead = m->pf_next; /* what has been asked for needs no read-ahead */
 	while (m->pf_ahead < want && pf->qlen < PF_QUEUE) {
 		pf->q[(pf->qhead + pf->qlen++) % PF_QUEUE] =
 			(struct pf_req){ .obj = m->id, .first = m->pf_ahead, .npages = PF_CHUNK_PAGES };
 		m->pf_ahead += PF_CHUNK_PAGES;
 	}
-	pthread_cond_signal(&pf->work);
+	pthread_cond_broadcast(&pf->work); /* several windows: every reader */
 	pthread_mutex_unlock(&pf->lock);
 }
 
@@ -297,7 +309,19 @@ static void *pf_main(void *arg)
 		sl->state = PF_LOADING;
 		pthread_mutex_unlock(&pf->lock);
 
-		(void)swap_read(rd->ring, ios, nios); /* per-run results; errors are the page-in's */
+		/* Errors are the page-in's to meet and report; this only stops. */
+		if (swap_read(rd->ring, ios, nios) < 0) {
+			/*
+			 * A ring that failed may still land reads it gave up on in
+			 * this buffer later: retire the buffer and this reader for
+			 * good rather than hand out bytes that could change under a
+			 * verified checksum. Page-ins go on reading from disk.
+			 */
+			pthread_mutex_lock(&pf->lock);
+			sl->state = PF_RETIRED;
+			pthread_cond_broadcast(&pf->loaded);
+			break;
+		}
 		uint64_t good = pf_verify(sl, ios, nios);
 
 		atomic_fetch_add_explicit(&pf->pages_read, good, memory_order_relaxed);
@@ -329,6 +353,8 @@ int store_prefetch_start(struct store *s, uint64_t ahead_bytes, struct store_pre
 	*out = NULL;
 	if (!ahead_bytes)
 		return 0;
+	if (ahead_bytes > STORE_PREFETCH_MAX_BYTES)
+		return -EINVAL;
 	if (!(pf = calloc(1, sizeof(*pf))))
 		return -ENOMEM;
 	pf->s = s;

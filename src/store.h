@@ -32,12 +32,15 @@ struct store;
 struct store_io;
 struct pfs_faults;
 
+#define STORE_PREFETCH_MAX_BYTES ((uint64_t)64 << 20)
+
 struct store_options {
 	uint64_t swap_max_bytes;    /* cap on the swap store; 0: the file system's free space */
 	uint64_t swap_chunk_bytes;  /* swap file growth step; 0: 64 MiB */
 	uint64_t pending_max_bytes; /* commit once this much is pending; 0: 64 MiB */
 	uint64_t cat_map_bytes;     /* initial LMDB map size; 0: the catalogue's default */
-	uint64_t prefetch_bytes;    /* read this far ahead of sequential page-ins; 0: never */
+	uint64_t prefetch_bytes;    /* read this far ahead of sequential page-ins; 0: never;
+				     * at most STORE_PREFETCH_MAX_BYTES */
 	struct pfs_faults *faults;  /* test-only fault injection; NULL in production */
 };
 

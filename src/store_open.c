@@ -345,9 +345,12 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	if ((rc = so_free_growth(s)) < 0 || (rc = so_load_memctls(s)) < 0 ||
 	    (rc = so_count_reserved(s)) < 0)
 		goto fail;
-	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0 ||
-	    (rc = store_prefetch_start(s, s->opt.prefetch_bytes, &s->pf)) < 0)
+	if ((rc = swap_ring_open(s->swap, 0, &s->commit_ring)) < 0)
 		goto fail;
+	if ((rc = store_prefetch_start(s, s->opt.prefetch_bytes, &s->pf)) == -EINVAL)
+		goto fail;
+	if (rc < 0) /* an optimisation: not worth refusing the store for */
+		pfs_warn("no read-ahead of sequential page-ins: %s", strerror(-rc));
 	*out = s;
 	return 0;
 fail:
@@ -378,6 +381,7 @@ int store_close(struct store *s)
 	if (!s)
 		return 0;
 	store_prefetch_stop(s->pf);
+	s->pf = NULL;
 	if (!s->committing && s->cat)
 		rc = store_commit(s);
 	if (s->cat)

@@ -942,6 +942,7 @@ struct rw_shared {
 	_Atomic uint64_t started[RW_PAGES]; /* newest version a page-out has begun to write */
 	_Atomic uint64_t done[RW_PAGES];    /* newest version whose page-out returned */
 	atomic_bool writer_done;
+	bool sequential; /* the reader reads 8-page windows in order, wrapping */
 	char werr[200];
 	char rerr[200];
 	uint64_t reads;
@@ -990,7 +991,7 @@ static void *rw_reader(void *arg)
 	struct rw_shared *sh = arg;
 	struct store_io *io;
 	uint8_t *buf = aligned_alloc(PG, RW_PAGES * PG);
-	uint64_t lo[RW_PAGES], rng = 7;
+	uint64_t lo[RW_PAGES], rng = 7, pos = 0;
 	int rc;
 
 	if ((rc = store_io_open(sh->f->s, &io)) != 0) {
@@ -999,9 +1000,10 @@ static void *rw_reader(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&sh->writer_done) && !sh->rerr[0]) {
-		uint64_t first = tu_rand(&rng) % RW_PAGES;
-		uint32_t n = (uint32_t)(1 + tu_rand(&rng) % (RW_PAGES - first));
+		uint64_t first = sh->sequential ? pos : tu_rand(&rng) % RW_PAGES;
+		uint32_t n = sh->sequential ? 8 : (uint32_t)(1 + tu_rand(&rng) % (RW_PAGES - first));
 
+		pos = (first + n) % RW_PAGES;
 		for (uint32_t i = 0; i < n; i++)
 			lo[i] = atomic_load(&sh->done[first + i]);
 		if ((rc = store_page_in(io, sh->f->obj, first, n, buf, NULL, NULL)) != 0) {
@@ -1010,6 +1012,8 @@ static void *rw_reader(void *arg)
 			break;
 		}
 		sh->reads++;
+		if (sh->sequential)
+			usleep(100); /* a process works through what it read: read-ahead gets ahead */
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t p = first + i, hi = atomic_load(&sh->started[p]);
 			int64_t got = page_version(buf + (size_t)i * PG, sh->f->obj, p);
@@ -1029,14 +1033,16 @@ static void *rw_reader(void *arg)
 	return NULL;
 }
 
-static void page_in_beside_page_out_sees_old_or_new_pages(void **state)
+/* Returns the store's counters as they were before the final reopen. */
+static struct store_stats rw_run(struct fx *f, bool sequential)
 {
-	struct fx *f = *state;
+	struct store_stats st;
 	struct rw_shared *sh = calloc(1, sizeof(*sh));
 	pthread_t w, r;
 	uint64_t v[RW_PAGES];
 
 	sh->f = f;
+	sh->sequential = sequential;
 	assert_int_equal(pthread_create(&r, NULL, rw_reader, sh), 0);
 	assert_int_equal(pthread_create(&w, NULL, rw_writer, sh), 0);
 	pthread_join(w, NULL);
@@ -1051,9 +1057,16 @@ static void page_in_beside_page_out_sees_old_or_new_pages(void **state)
 	expect_versions(f->io, f->obj, 0, RW_PAGES, v, 0);
 	assert_int_equal(store_commit(f->s), 0);
 	assert_store_ok(f->s);
+	store_get_stats(f->s, &st);
 	fx_reopen(f);
 	expect_versions(f->io, f->obj, 0, RW_PAGES, v, 0);
 	free(sh);
+	return st;
+}
+
+static void page_in_beside_page_out_sees_old_or_new_pages(void **state)
+{
+	rw_run(*state, false);
 }
 
 struct churn {
@@ -1355,7 +1368,7 @@ static void stats_count_calls_and_pages(void **state)
 #define RA_WIN 256u     /* pages per kernel window, and per read-ahead buffer */
 #define RA_WINS 8u      /* the object's size in windows */
 
-/* A store reading 2 windows ahead, and one 8-window object committed at version 1. */
+/* A store reading 2 windows ahead. */
 static int fx_setup_prefetch(void **state)
 {
 	struct fx *f;
@@ -1365,6 +1378,16 @@ static int fx_setup_prefetch(void **state)
 	fx_close(f);
 	f->opt.prefetch_bytes = 2 * MIB;
 	fx_open(f);
+	return 0;
+}
+
+/* ... with one 8-window object committed at version 1. */
+static int fx_setup_prefetch_filled(void **state)
+{
+	struct fx *f;
+
+	fx_setup_prefetch(state);
+	f = *state;
 	for (uint32_t w = 0; w < RA_WINS; w++)
 		page_out(f->io, f->obj, w * RA_WIN, RA_WIN, 1);
 	assert_int_equal(store_commit(f->s), 0);
@@ -1455,6 +1478,33 @@ static void bad_page_read_ahead_is_one_eio_counted_once(void **state)
 	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
 	free(want);
 	free(buf);
+}
+
+static void too_much_read_ahead_is_einval(void **state)
+{
+	struct fx *f = *state;
+	struct store_options opt = f->opt;
+	struct store *s = NULL;
+
+	fx_close(f);
+	opt.prefetch_bytes = STORE_PREFETCH_MAX_BYTES + 1;
+	assert_int_equal(store_open(f->dir, &opt, &s), -EINVAL);
+	assert_null(s);
+	opt.prefetch_bytes = STORE_PREFETCH_MAX_BYTES;
+	assert_int_equal(store_open(f->dir, &opt, &s), 0);
+	assert_int_equal(store_close(s), 0);
+	fx_open(f);
+}
+
+static void read_ahead_beside_page_outs_sees_old_or_new_pages(void **state)
+{
+	struct fx *f = *state;
+
+	struct store_stats st = rw_run(f, true);
+
+	print_message("# %llu pages read ahead, %llu used\n",
+		      (unsigned long long)st.prefetched_pages, (unsigned long long)st.prefetch_used_pages);
+	assert_true(st.prefetch_used_pages > 0);
 }
 
 static void scattered_page_ins_read_nothing_ahead(void **state)
@@ -1705,10 +1755,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(adjacent_freed_runs_are_punched_once_each, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(a_destroyed_object_s_space_is_punched, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(higher_priority_swap_file_is_used_first_and_persists, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(sequential_page_ins_are_served_from_read_ahead, fx_setup_prefetch, fx_teardown),
-		cmocka_unit_test_setup_teardown(read_ahead_never_serves_pages_rewritten_since, fx_setup_prefetch, fx_teardown),
-		cmocka_unit_test_setup_teardown(bad_page_read_ahead_is_one_eio_counted_once, fx_setup_prefetch, fx_teardown),
-		cmocka_unit_test_setup_teardown(scattered_page_ins_read_nothing_ahead, fx_setup_prefetch, fx_teardown),
+		cmocka_unit_test_setup_teardown(sequential_page_ins_are_served_from_read_ahead, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(read_ahead_never_serves_pages_rewritten_since, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(bad_page_read_ahead_is_one_eio_counted_once, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(scattered_page_ins_read_nothing_ahead, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(read_ahead_beside_page_outs_sees_old_or_new_pages, fx_setup_prefetch, fx_teardown),
+		cmocka_unit_test_setup_teardown(too_much_read_ahead_is_einval, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
