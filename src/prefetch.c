@@ -296,7 +296,6 @@ static void *pf_main(void *arg)
 		sl->obj = rq.obj;
 		sl->first = rq.first;
 		sl->npages = rq.npages;
-		memset(sl->valid, 0, sizeof(sl->valid));
 		pthread_mutex_unlock(&pf->lock);
 
 		nios = pf_resolve(pf->s, &rq, sl, ios);
