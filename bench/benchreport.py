@@ -100,6 +100,47 @@ def daemon_summary(workloads, runs, peak_hwm_kib):
                 workloads=out)
 
 
+def client_summary(names, workloads, runs):
+    """The timed process's side: its page faults and system CPU per run, and
+    for msync the dirtying loop apart from msync(2) itself. Where pagerfs and
+    a native file system differ here, the difference is the kernel's, not the
+    daemon's (e.g. page cache folio sizes: fewer, larger folios, fewer faults)."""
+    out = []
+    for wl in workloads:
+        per = {}
+        for n in names:
+            rs = [r for r in runs if r["workload"] == wl["key"] and r["system"] == n
+                  and "minflt" in r]
+            if not rs:
+                continue
+            st = dict(faults=summarize([r["minflt"] + r.get("majflt", 0) for r in rs]),
+                      sys_s=summarize([r.get("sys_s", 0.0) for r in rs]))
+            dirty = [r["dirty_s"] for r in rs if "dirty_s" in r]
+            if dirty:
+                st["dirty_s"] = summarize(dirty)
+                st["msync_s"] = summarize([r["seconds"] - r["dirty_s"] for r in rs
+                                           if "dirty_s" in r])
+            per[n] = st
+        if per:
+            out.append(dict(workload=wl["key"], systems=per))
+    return out
+
+
+def client_lines(client):
+    out = []
+    for c in client:
+        parts = []
+        for n, st in c["systems"].items():
+            p = (f"{n} {st['faults']['median']:.0f} faults, "
+                 f"{fmt_num(st['sys_s']['median'])} s sys")
+            if "dirty_s" in st:
+                p += (f", {fmt_num(st['dirty_s']['median'])} s dirtying + "
+                      f"{fmt_num(st['msync_s']['median'])} s msync")
+            parts.append(p)
+        out.append(f"  {c['workload']:12s} " + "; ".join(parts))
+    return out
+
+
 def cell(st):
     if not st or st.get("median") is None:
         return "FAILED" if st and st.get("failed") else "n/a"
@@ -122,7 +163,7 @@ def systems_line(meta):
     return "; ".join(parts)
 
 
-def render_table(meta, rows, daemon, notes):
+def render_table(meta, rows, daemon, notes, client=None):
     names = meta["systems"]
     head = ["workload", "unit"] + names + ["ratio vs", "pagerfs/native per round",
                                            "median", "target", "met"]
@@ -166,16 +207,20 @@ def render_table(meta, rows, daemon, notes):
             per = (f", {fmt_num(pg['median'])} s per GiB {d['per_gib_of']} "
                    f"({fmt_num(pg['min'])}-{fmt_num(pg['max'])})") if pg else ""
             out.append(f"  {d['workload']:12s} {fmt_num(d['cpu_s']['median'])} s{per}")
+    if client:
+        out += ["", "the timed process per run (medians): page faults, system CPU"]
+        out += client_lines(client)
     if notes:
         out += [""] + [f"note: {n}" for n in notes]
     return "\n".join(out) + "\n"
 
 
-def write_outputs(outdir, meta, rows, daemon, runs, failures, discarded, table):
+def write_outputs(outdir, meta, rows, daemon, runs, failures, discarded, table,
+                  client=None):
     with open(os.path.join(outdir, "table.txt"), "w") as f:
         f.write(table)
     with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump(dict(meta=meta, workloads=rows, daemon=daemon, runs=runs,
+        json.dump(dict(meta=meta, workloads=rows, daemon=daemon, client=client, runs=runs,
                        failures=failures, discarded_runs=discarded), f, indent=2)
     with open(os.path.join(outdir, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -197,7 +242,7 @@ def write_outputs(outdir, meta, rows, daemon, runs, failures, discarded, table):
         keys = ["workload", "round", "system", "value", "seconds", "bytes", "pages",
                 "gib_per_s", "pages_per_s", "faults_per_s", "majflt", "minflt",
                 "user_s", "sys_s",
-                "prep_majflt", "daemon_cpu_s", "daemon_hwm_kib", "cpu_pressure_pct",
+                "prep_majflt", "dirty_s", "daemon_cpu_s", "daemon_hwm_kib", "cpu_pressure_pct",
                 "io_pressure_pct", "attempt", "warning"]
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
