@@ -26,7 +26,8 @@
  *   LOADING  the read is in flight; a page-in that needs it waits for it
  *   READY    readable; pinned (pins > 0) while a page-in copies from it, and
  *            never reused while pinned
- *   RETIRED  its read failed: never used again (see pf_main)
+ *   RETIRED  its reader's ring died during its read: never used again
+ *            (see pf_main)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -308,14 +309,15 @@ static void *pf_main(void *arg)
 		sl->state = PF_LOADING;
 		pthread_mutex_unlock(&pf->lock);
 
-		/* Errors are the page-in's to meet and report; this only stops. */
-		if (swap_read(rd->ring, ios, nios) < 0) {
-			/*
-			 * A ring that failed may still land reads it gave up on in
-			 * this buffer later: retire the buffer and this reader for
-			 * good rather than hand out bytes that could change under a
-			 * verified checksum. Page-ins go on reading from disk.
-			 */
+		/*
+		 * Errors are the page-in's to meet and report: a run that failed
+		 * is simply not marked valid. But a ring that died may still land
+		 * reads it gave up on in this buffer later: retire the buffer and
+		 * this reader for good rather than hand out bytes that could
+		 * change under a verified checksum. Page-ins go on reading from
+		 * disk, and the other reader goes on reading ahead.
+		 */
+		if (swap_read(rd->ring, ios, nios) < 0 && swap_ring_error(rd->ring)) {
 			pthread_mutex_lock(&pf->lock);
 			sl->state = PF_RETIRED;
 			pthread_cond_broadcast(&pf->loaded);

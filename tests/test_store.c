@@ -1480,6 +1480,71 @@ static void bad_page_read_ahead_is_one_eio_counted_once(void **state)
 	free(buf);
 }
 
+/* Wait (at most 10 s) until n faults of kind k have been injected in all. */
+static void fault_wait(struct fx *f, enum pfs_fault_kind k, long n)
+{
+	for (int i = 0; i < 10000 && atomic_load(&f->faults.hits[k]) < n; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&f->faults.hits[k]), n);
+}
+
+static void read_ahead_goes_on_after_failed_reads(void **state)
+{
+	struct fx *f = *state;
+	uint64_t used;
+
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN);
+	/* Windows 2 and 3 come from the buffers and ask for 4 and 5: both reads fail. */
+	pfs_fault_arm(&f->faults, PFS_FAULT_READ, 1);
+	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, NULL, 1);
+	fault_wait(f, PFS_FAULT_READ, 1);
+	pfs_fault_arm(&f->faults, PFS_FAULT_READ, 1);
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
+	fault_wait(f, PFS_FAULT_READ, 2);
+	/* Their pages are read from disk, and nothing was reported. */
+	expect_versions(f->io, f->obj, 4 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 5 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).io_errors, 0);
+	/* A failed read stops no reader: 6 and 7 are read ahead and served. */
+	ra_wait(f, 4 * RA_WIN);
+	used = ra_stats(f).prefetch_used_pages;
+	expect_versions(f->io, f->obj, 6 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 7 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, used + 2 * RA_WIN);
+	assert_store_ok(f->s);
+}
+
+static void read_ahead_retires_a_reader_whose_ring_died(void **state)
+{
+	struct fx *f = *state;
+	uint64_t used;
+
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN);
+	/* Window 2 asks for 4, and the ring reading it dies. */
+	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
+	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, NULL, 1);
+	fault_wait(f, PFS_FAULT_RING, 1);
+	/* The other reader reads 5; window 4 is read from disk, right. */
+	expect_versions(f->io, f->obj, 3 * RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 3 * RA_WIN);
+	used = ra_stats(f).prefetch_used_pages;
+	expect_versions(f->io, f->obj, 4 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, used);
+	expect_versions(f->io, f->obj, 5 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, used + RA_WIN);
+	/* ... and goes on alone. */
+	ra_wait(f, 5 * RA_WIN);
+	expect_versions(f->io, f->obj, 6 * RA_WIN, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, 7 * RA_WIN, RA_WIN, NULL, 1);
+	assert_int_equal(ra_stats(f).prefetch_used_pages, used + 3 * RA_WIN);
+	assert_int_equal(ra_stats(f).csum_errors, 0);
+	assert_store_ok(f->s);
+}
+
 static void too_much_read_ahead_is_einval(void **state)
 {
 	struct fx *f = *state;
@@ -1759,6 +1824,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(read_ahead_never_serves_pages_rewritten_since, fx_setup_prefetch_filled, fx_teardown),
 		cmocka_unit_test_setup_teardown(bad_page_read_ahead_is_one_eio_counted_once, fx_setup_prefetch_filled, fx_teardown),
 		cmocka_unit_test_setup_teardown(scattered_page_ins_read_nothing_ahead, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(read_ahead_goes_on_after_failed_reads, fx_setup_prefetch_filled, fx_teardown),
+		cmocka_unit_test_setup_teardown(read_ahead_retires_a_reader_whose_ring_died, fx_setup_prefetch_filled, fx_teardown),
 		cmocka_unit_test_setup_teardown(read_ahead_beside_page_outs_sees_old_or_new_pages, fx_setup_prefetch, fx_teardown),
 		cmocka_unit_test_setup_teardown(too_much_read_ahead_is_einval, fx_setup, fx_teardown),
 	};

@@ -379,6 +379,28 @@ static void injected_read_error_fails_only_the_run_it_hit(void **state)
 	free(b);
 }
 
+static void ring_whose_enter_failed_stays_unusable(void **state)
+{
+	struct fx *f = *state;
+	struct swap_ring *r2 = NULL;
+
+	assert_int_equal(put(f->r, 150, 4, 16, NULL), 0);
+	assert_int_equal(swap_ring_error(f->r), 0);
+	f->faults.err = EFAULT;
+	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
+	assert_int_equal(get(f->r, 150, 4, 16, NULL), -EFAULT);
+	assert_int_equal(atomic_load(&f->faults.hits[PFS_FAULT_RING]), 1);
+	/* Sticky: nothing on this ring is tried again, reads or writes. */
+	assert_int_equal(swap_ring_error(f->r), -EFAULT);
+	assert_int_equal(get(f->r, 150, 4, 16, NULL), -EFAULT);
+	assert_int_equal(put(f->r, 160, 1, 17, NULL), -EFAULT);
+	/* Another ring on the same store works, and sees what was written. */
+	assert_int_equal(swap_ring_open_depth(f->s, 1 << 20, DEPTH, &r2), 0);
+	assert_int_equal(swap_ring_error(r2), 0);
+	assert_int_equal(get(r2, 150, 4, 16, NULL), 0);
+	swap_ring_close(r2);
+}
+
 static void injected_eagain_is_retried(void **state)
 {
 	struct fx *f = *state;
@@ -816,6 +838,7 @@ int main(void)
 		FX(injected_short_write_is_completed),
 		FX(injected_write_error_is_reported_then_writes_work),
 		FX(injected_read_error_fails_only_the_run_it_hit),
+		FX(ring_whose_enter_failed_stays_unusable),
 		FX(injected_eagain_is_retried),
 		FX(injected_fsync_error_is_reported_then_sync_works),
 		SC(grows_in_whole_chunks_up_to_max),

@@ -501,7 +501,9 @@ static int swp_run(struct swap_ring *r, struct swp_job *job)
 		if (r->inflight == 0)
 			return 0;
 
-		int ret = io_uring_submit_and_wait(&r->ring, 1);
+		int ret = pfs_fault_check(swap__faults(r->s), PFS_FAULT_RING);
+		if (ret == 0)
+			ret = io_uring_submit_and_wait(&r->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return swp_ring_die(r, job, ret);
 		if (ret < 0 && io_uring_cq_ready(&r->ring) == 0) {
@@ -635,6 +637,11 @@ static int swp_rw(struct swap_ring *r, enum swp_kind kind, struct swap_io *ios, 
 		}
 	}
 	return first;
+}
+
+int swap_ring_error(const struct swap_ring *r)
+{
+	return r->dead;
 }
 
 int swap_read(struct swap_ring *r, struct swap_io *ios, unsigned n)
