@@ -52,7 +52,7 @@ struct pf_slot {
 	uint64_t stamp;      /* last use, for reuse; 0: all taken, reuse first */
 	uint8_t *buf;        /* npages pages in the ring's arena */
 	uint8_t sums[STORE_IO_MAX_PAGES * 8]; /* each page's checksum, packed LE as in maps */
-	uint64_t valid[STORE_IO_MAX_PAGES / 64]; /* pages read and verified */
+	uint8_t ok[STORE_IO_MAX_PAGES]; /* 1: page read and verified (swap_io.page_ok) */
 };
 
 struct pf_req {
@@ -85,11 +85,6 @@ struct store_prefetch {
 	uint64_t clock;
 	atomic_uint_fast64_t pages_read, pages_used;
 };
-
-static bool pf_valid(const struct pf_slot *sl, uint32_t i)
-{
-	return sl->valid[i / 64] >> (i % 64) & 1;
-}
 
 /* The slot holding (or about to hold) page of obj, or NULL; pf->lock held. */
 static struct pf_slot *pf_find(struct store_prefetch *pf, uint64_t obj, uint64_t page)
@@ -161,7 +156,7 @@ uint32_t store_prefetch_take(struct store_prefetch *pf, uint64_t obj, uint64_t p
 	pthread_mutex_unlock(&pf->lock);
 
 	off = (uint32_t)(page - sl->first);
-	while (n < npages && off + n < sl->npages && pf_valid(sl, off + n) &&
+	while (n < npages && off + n < sl->npages && sl->ok[off + n] &&
 	       memcmp(sl->sums + 8 * (size_t)(off + n), sums + 8 * (size_t)n, 8) == 0)
 		n++;
 	if (n)
@@ -211,8 +206,9 @@ void store_prefetch_note(struct store_prefetch *pf, struct mobj *m, uint64_t fir
 
 /*
  * Look up the swap runs of the request under the object's lock, filling the
- * slot's checksums and the reads to issue. Returns the number of runs; pages
- * that are not in swap (zeros, a backing file) are simply not read.
+ * slot's checksums and the reads to issue, each checked page by page into
+ * the slot's ok bytes. Returns the number of runs; pages that are not in
+ * swap (zeros, a backing file) are simply not read, and stay not ok.
  */
 static unsigned pf_resolve(struct store *s, const struct pf_req *rq, struct pf_slot *sl,
 			   struct swap_io *ios)
@@ -225,6 +221,7 @@ static unsigned pf_resolve(struct store *s, const struct pf_req *rq, struct pf_s
 	if (!m)
 		return 0;
 	pthread_rwlock_rdlock(&m->lock);
+	memset(sl->ok, 0, sizeof(sl->ok));
 	if (cat_read_begin(s->cat, &txn) < 0) {
 		pthread_rwlock_unlock(&m->lock);
 		return 0;
@@ -238,7 +235,8 @@ static unsigned pf_resolve(struct store *s, const struct pf_req *rq, struct pf_s
 		if (x.kind == PMAP_SWAP && x.sums) {
 			memcpy(sl->sums + 8 * at, x.sums, 8 * (size_t)x.npages);
 			ios[nios++] = (struct swap_io){ .frame = x.base, .nframes = (uint32_t)x.npages,
-							.buf = sl->buf + at * PFS_PAGE_SIZE };
+							.buf = sl->buf + at * PFS_PAGE_SIZE,
+							.sums = sl->sums + 8 * at, .page_ok = sl->ok + at };
 		}
 		pos = pmap_extent_end(&x);
 	}
@@ -247,27 +245,13 @@ static unsigned pf_resolve(struct store *s, const struct pf_req *rq, struct pf_s
 	return nios;
 }
 
-/* Mark the pages of the runs that read whole and match their checksums. */
-static uint64_t pf_verify(struct pf_slot *sl, const struct swap_io *ios, unsigned nios)
+/* The pages the runs read whole and found matching their checksums. */
+static uint64_t pf_count_ok(const struct pf_slot *sl)
 {
 	uint64_t good = 0;
 
-	memset(sl->valid, 0, sizeof(sl->valid));
-	for (unsigned i = 0; i < nios; i++) {
-		uint32_t at = (uint32_t)(((uint8_t *)ios[i].buf - sl->buf) / PFS_PAGE_SIZE);
-		if (ios[i].res < 0)
-			continue;
-		for (uint32_t p = at; p < at + ios[i].nframes; p++) {
-			uint64_t sum = swap_checksum(sl->buf + (size_t)p * PFS_PAGE_SIZE);
-			uint8_t le[8];
-			for (int b = 0; b < 8; b++)
-				le[b] = (uint8_t)(sum >> (8 * b));
-			if (memcmp(le, sl->sums + 8 * (size_t)p, 8) == 0) {
-				sl->valid[p / 64] |= UINT64_C(1) << (p % 64);
-				good++;
-			}
-		}
-	}
+	for (uint32_t i = 0; i < sl->npages; i++)
+		good += sl->ok[i];
 	return good;
 }
 
@@ -311,7 +295,7 @@ static void *pf_main(void *arg)
 
 		/*
 		 * Errors are the page-in's to meet and report: a run that failed
-		 * is simply not marked valid. But a ring that died may still land
+		 * leaves its pages not ok. But a ring that died may still land
 		 * reads it gave up on in this buffer later: retire the buffer and
 		 * this reader for good rather than hand out bytes that could
 		 * change under a verified checksum. Page-ins go on reading from
@@ -323,7 +307,7 @@ static void *pf_main(void *arg)
 			pthread_cond_broadcast(&pf->loaded);
 			break;
 		}
-		uint64_t good = pf_verify(sl, ios, nios);
+		uint64_t good = pf_count_ok(sl);
 
 		atomic_fetch_add_explicit(&pf->pages_read, good, memory_order_relaxed);
 

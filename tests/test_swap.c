@@ -379,6 +379,41 @@ static void injected_read_error_fails_only_the_run_it_hit(void **state)
 	free(b);
 }
 
+static void page_ok_marks_bad_pages_without_failing_the_run(void **state)
+{
+	struct fx *f = *state;
+	uint64_t sums[6];
+	uint8_t ok[6];
+	char *b = pages(6);
+	struct swap_stats st0, st1;
+	struct swap_io io = { .frame = 170, .nframes = 6, .buf = b, .sums = sums, .page_ok = ok };
+
+	assert_int_equal(put(f->r, 170, 6, 18, sums), 0);
+	sums[1] ^= 1;
+	sums[4] ^= 1 << 20;
+	swap_get_stats(f->s, &st0);
+	memset(ok, 7, sizeof(ok));
+	assert_int_equal(swap_read(f->r, &io, 1), 0);
+	assert_false(io.csum_bad);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(ok[i], i != 1 && i != 4);
+	assert_true(matches(b, 170, 6, 18)); /* the bytes are the disk's, good or not */
+	swap_get_stats(f->s, &st1);
+	assert_int_equal(st1.csum_errors, st0.csum_errors);
+	/* A run that fails to read marks nothing. */
+	memset(ok, 7, sizeof(ok));
+	pfs_fault_arm(&f->faults, PFS_FAULT_READ, 1);
+	assert_int_equal(swap_read(f->r, &io, 1), -EIO);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(ok[i], 0);
+	/* Without page_ok the same sums fail the run at its first bad page. */
+	io.page_ok = NULL;
+	assert_int_equal(swap_read(f->r, &io, 1), -EIO);
+	assert_true(io.csum_bad);
+	assert_int_equal(io.bad_page, 1);
+	free(b);
+}
+
 static void ring_whose_enter_failed_stays_unusable(void **state)
 {
 	struct fx *f = *state;
@@ -838,6 +873,7 @@ int main(void)
 		FX(injected_short_write_is_completed),
 		FX(injected_write_error_is_reported_then_writes_work),
 		FX(injected_read_error_fails_only_the_run_it_hit),
+		FX(page_ok_marks_bad_pages_without_failing_the_run),
 		FX(ring_whose_enter_failed_stays_unusable),
 		FX(injected_eagain_is_retried),
 		FX(injected_fsync_error_is_reported_then_sync_works),

@@ -547,6 +547,8 @@ static void swp_validate(struct swap_ring *r, enum swp_kind kind, struct swap_io
 	io->res = 0;
 	io->csum_bad = false;
 	io->bad_page = 0;
+	if (io->page_ok && io->nframes)
+		memset(io->page_ok, 0, io->nframes);
 	if (io->nframes == 0 || !io->buf || ((uintptr_t)io->buf & (PFS_PAGE_SIZE - 1)) ||
 	    swap__locate(r->s, io->frame, io->nframes, &loc) != 0) {
 		io->res = -EINVAL;
@@ -565,7 +567,10 @@ static void swp_validate(struct swap_ring *r, enum swp_kind kind, struct swap_io
 	swap__stat_add(r->s, SWAP__ST_IO_ERRORS, 1);
 }
 
-/* Verify every page of a read run; the first bad page fails the run. */
+/*
+ * Verify every page of a read run: the first bad page fails the run, or with
+ * page_ok each page is only marked good or not.
+ */
 static void swp_verify(struct swap_ring *r, struct swap_io *io)
 {
 	const char *p = io->buf;
@@ -575,7 +580,9 @@ static void swp_verify(struct swap_ring *r, struct swap_io *io)
 	for (uint32_t i = 0; i < io->nframes; i++) {
 		uint64_t want = swp_get_le64((const char *)io->sums + 8 * (size_t)i);
 		uint64_t got = swap_checksum(p + ((size_t)i << PFS_PAGE_SHIFT));
-		if (want == got)
+		if (io->page_ok)
+			io->page_ok[i] = want == got;
+		if (want == got || io->page_ok)
 			continue;
 		if (nbad++ == 0) {
 			io->csum_bad = true;

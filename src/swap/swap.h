@@ -116,6 +116,9 @@ struct swap_io {
 	uint32_t nframes;    /* > 0 */
 	void *buf;           /* nframes * PFS_PAGE_SIZE bytes, page-aligned; inside the ring's arena -> fixed op */
 	const void *sums;    /* read: expected checksum of each frame, packed little-endian u64; NULL = no check */
+	uint8_t *page_ok;    /* read with sums: if not NULL, nframes bytes, 1 for each page read whole and
+				matching its checksum; a mismatch then fails nothing and is not logged or
+				counted (the caller only keeps what matched) */
 	void *sums_out;      /* write: if not NULL, receives each frame's checksum (packed little-endian u64) */
 	int res;             /* out: 0 or -errno for this run */
 	bool csum_bad;       /* out: res == -EIO because a checksum did not match */
