@@ -218,10 +218,10 @@ static unsigned pf_resolve(struct store *s, const struct pf_req *rq, struct pf_s
 	struct cat_txn *txn;
 	unsigned nios = 0;
 
+	memset(sl->ok, 0, sizeof(sl->ok));
 	if (!m)
 		return 0;
 	pthread_rwlock_rdlock(&m->lock);
-	memset(sl->ok, 0, sizeof(sl->ok));
 	if (cat_read_begin(s->cat, &txn) < 0) {
 		pthread_rwlock_unlock(&m->lock);
 		return 0;

@@ -418,8 +418,12 @@ static void ring_whose_enter_failed_stays_unusable(void **state)
 {
 	struct fx *f = *state;
 	struct swap_ring *r2 = NULL;
+	uint64_t sums[4];
+	uint8_t ok[4];
+	char *b = pages(4);
+	struct swap_io io = { .frame = 150, .nframes = 4, .buf = b, .sums = sums, .page_ok = ok };
 
-	assert_int_equal(put(f->r, 150, 4, 16, NULL), 0);
+	assert_int_equal(put(f->r, 150, 4, 16, sums), 0);
 	assert_int_equal(swap_ring_error(f->r), 0);
 	f->faults.err = EFAULT;
 	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
@@ -428,12 +432,16 @@ static void ring_whose_enter_failed_stays_unusable(void **state)
 	/* Sticky: nothing on this ring is tried again, reads or writes. */
 	assert_int_equal(swap_ring_error(f->r), -EFAULT);
 	assert_int_equal(get(f->r, 150, 4, 16, NULL), -EFAULT);
+	memset(ok, 1, sizeof(ok));
+	assert_int_equal(swap_read(f->r, &io, 1), -EFAULT);
+	assert_int_equal(ok[0] + ok[1] + ok[2] + ok[3], 0); /* nothing read is ok */
 	assert_int_equal(put(f->r, 160, 1, 17, NULL), -EFAULT);
 	/* Another ring on the same store works, and sees what was written. */
 	assert_int_equal(swap_ring_open_depth(f->s, 1 << 20, DEPTH, &r2), 0);
 	assert_int_equal(swap_ring_error(r2), 0);
 	assert_int_equal(get(r2, 150, 4, 16, NULL), 0);
 	swap_ring_close(r2);
+	free(b);
 }
 
 static void injected_eagain_is_retried(void **state)

@@ -612,8 +612,11 @@ static int swp_rw(struct swap_ring *r, enum swp_kind kind, struct swap_io *ios, 
 	if (!r || (n && !ios))
 		return -EINVAL;
 	if (r->dead) {
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
 			ios[i].res = r->dead;
+			if (ios[i].page_ok && ios[i].nframes)
+				memset(ios[i].page_ok, 0, ios[i].nframes);
+		}
 		return n ? r->dead : 0;
 	}
 	for (unsigned i = 0; i < n; i++) {

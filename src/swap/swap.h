@@ -144,13 +144,13 @@ struct swap_io {
  * close it and open another.
  */
 int swap_read(struct swap_ring *r, struct swap_io *ios, unsigned n);
+int swap_write(struct swap_ring *r, struct swap_io *ios, unsigned n);
 
 /*
  * 0 while r works; else the error that made it unusable (see swap_read), after
  * which reads it had started may still land in their buffers.
  */
 int swap_ring_error(const struct swap_ring *r);
-int swap_write(struct swap_ring *r, struct swap_io *ios, unsigned n);
 
 /*
  * fdatasync every swap file (IORING_OP_FSYNC, IORING_FSYNC_DATASYNC), all
