@@ -20,7 +20,7 @@ enum pfs_fault_kind {
 	PFS_FAULT_SHORT,   /* a swap read or write completes short (half its length) */
 	PFS_FAULT_FSYNC,   /* a swap fdatasync fails with -err */
 	PFS_FAULT_COMMIT,  /* an LMDB write transaction fails to commit with -err */
-	PFS_FAULT_RING,    /* io_uring_enter fails with -err: the ring is unusable from then on */
+	PFS_FAULT_RING,    /* io_uring_enter fails with -err before it submits: the ring dies */
 	PFS_FAULT_COUNT
 };
 

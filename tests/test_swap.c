@@ -38,6 +38,7 @@ struct fx {
 	struct pfs_faults faults;
 	struct swap_store *s;
 	struct swap_ring *r;
+	struct swap_ring *r2; /* a test's second ring, closed by teardown if left open */
 };
 
 static struct swap_file_desc desc(uint32_t index, uint64_t first, uint64_t max, const char *name)
@@ -93,6 +94,8 @@ static int fx_teardown(void **state)
 	struct fx *f = *state;
 
 	swap_ring_close(f->r);
+	if (f->r2)
+		swap_ring_close(f->r2);
 	swap_close(f->s);
 	tu_rmtree(f->dir);
 	free(f->dir);
@@ -417,7 +420,6 @@ static void page_ok_marks_bad_pages_without_failing_the_run(void **state)
 static void ring_whose_enter_failed_stays_unusable(void **state)
 {
 	struct fx *f = *state;
-	struct swap_ring *r2 = NULL;
 	uint64_t sums[4];
 	uint8_t ok[4];
 	char *b = pages(4);
@@ -437,10 +439,33 @@ static void ring_whose_enter_failed_stays_unusable(void **state)
 	assert_int_equal(ok[0] + ok[1] + ok[2] + ok[3], 0); /* nothing read is ok */
 	assert_int_equal(put(f->r, 160, 1, 17, NULL), -EFAULT);
 	/* Another ring on the same store works, and sees what was written. */
-	assert_int_equal(swap_ring_open_depth(f->s, 1 << 20, DEPTH, &r2), 0);
-	assert_int_equal(swap_ring_error(r2), 0);
-	assert_int_equal(get(r2, 150, 4, 16, NULL), 0);
-	swap_ring_close(r2);
+	assert_int_equal(swap_ring_open_depth(f->s, 1 << 20, DEPTH, &f->r2), 0);
+	assert_int_equal(swap_ring_error(f->r2), 0);
+	assert_int_equal(get(f->r2, 150, 4, 16, NULL), 0);
+	free(b);
+}
+
+static void ring_dying_mid_call_leaves_no_page_ok(void **state)
+{
+	struct fx *f = *state;
+	uint64_t sums[4];
+	uint8_t ok[4];
+	char *b = pages(4);
+	struct swap_io ios[2] = {
+		{ .frame = 180, .nframes = 2, .buf = b, .sums = sums, .page_ok = ok },
+		{ .frame = 182, .nframes = 2, .buf = b + 2 * PG, .sums = sums + 2, .page_ok = ok + 2 },
+	};
+
+	assert_int_equal(put(f->r, 180, 4, 19, sums), 0);
+	/* One op at a time: the first run completes and checks out, then the ring dies. */
+	assert_int_equal(swap_ring_open_depth(f->s, 1 << 20, 1, &f->r2), 0);
+	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 2);
+	assert_int_equal(swap_read(f->r2, ios, 2), -EIO);
+	assert_int_equal(atomic_load(&f->faults.hits[PFS_FAULT_RING]), 1);
+	assert_int_equal(ios[0].res, -EIO);
+	assert_int_equal(ios[1].res, -EIO);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ok[i], 0);
 	free(b);
 }
 
@@ -883,6 +908,7 @@ int main(void)
 		FX(injected_read_error_fails_only_the_run_it_hit),
 		FX(page_ok_marks_bad_pages_without_failing_the_run),
 		FX(ring_whose_enter_failed_stays_unusable),
+		FX(ring_dying_mid_call_leaves_no_page_ok),
 		FX(injected_eagain_is_retried),
 		FX(injected_fsync_error_is_reported_then_sync_works),
 		SC(grows_in_whole_chunks_up_to_max),

@@ -502,8 +502,9 @@ static int swp_run(struct swap_ring *r, struct swp_job *job)
 			return 0;
 
 		int ret = pfs_fault_check(swap__faults(r->s), PFS_FAULT_RING);
-		if (ret == 0)
-			ret = io_uring_submit_and_wait(&r->ring, 1);
+		if (ret < 0)
+			return swp_ring_die(r, job, ret);
+		ret = io_uring_submit_and_wait(&r->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return swp_ring_die(r, job, ret);
 		if (ret < 0 && io_uring_cq_ready(&r->ring) == 0) {
@@ -637,6 +638,8 @@ static int swp_rw(struct swap_ring *r, enum swp_kind kind, struct swap_io *ios, 
 		if (io->res == 0 && kind == SWP_READ && io->sums &&
 		    ((uint64_t)io->nframes << PFS_PAGE_SHIFT) > SWP_MAX_OP_BYTES)
 			swp_verify(r, io);
+		if (io->res != 0 && io->page_ok)
+			memset(io->page_ok, 0, io->nframes); /* checked, then failed by a dying ring */
 		if (io->res == 0) {
 			uint64_t bytes = (uint64_t)io->nframes << PFS_PAGE_SHIFT;
 			swap__stat_add(r->s, kind == SWP_READ ? SWAP__ST_READS : SWAP__ST_WRITES, 1);
