@@ -165,11 +165,16 @@ int ob_put_txn(struct cat_txn *txn, void *arg)
 	struct cat_object *rec = arg, cur;
 	int rc = cat_object_get(txn, rec->id, &cur);
 
-	if (rc == 0)
-		ob_keep_namespace(rec, &cur);
-	else if (rc != -ENOENT)
-		return rc;
+	if (rc < 0)
+		return rc; /* -ENOENT: destroyed since rec was read; an update must not bring it back */
+	ob_keep_namespace(rec, &cur);
 	return cat_object_put(txn, rec);
+}
+
+/* Create the mount's root record (the only record not made by ob_create_txn). */
+static int ob_root_txn(struct cat_txn *txn, void *arg)
+{
+	return cat_object_put(txn, arg);
 }
 
 /* Drop id from the dirty list: its latest record has just been written. */
@@ -377,7 +382,7 @@ int objects_open(struct store *s, struct objects **out)
 		root.gid = getegid();
 		root.memctl = CAT_ROOT_ID;
 		root.atime_ns = root.mtime_ns = root.ctime_ns = ob_now_ns();
-		rc = cat_write(o->cat, ob_put_txn, &root);
+		rc = cat_write(o->cat, ob_root_txn, &root);
 	}
 	if (rc == 0)
 		rc = ob_reap_orphans(o);

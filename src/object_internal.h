@@ -89,7 +89,10 @@ bool ob_is_open(struct objects *o, uint64_t id);
 int ob_read_record(struct objects *o, uint64_t id, struct cat_object *rec);
 /* The record of id: the open copy if open, else the catalogue's. */
 int ob_get_record(struct objects *o, uint64_t id, struct cat_object *rec);
-/* Write rec now (and keep the open copy in step); its namespace fields are the catalogue's. */
+/*
+ * Write rec now (and keep the open copy in step); its namespace fields are the
+ * catalogue's. -ENOENT if the object was destroyed since rec was read.
+ */
 int ob_put_record(struct objects *o, struct cat_object *rec);
 /* The open (or closing) object, with a reference for the caller to ob_put, or NULL. */
 struct oinfo *ob_find_open(struct objects *o, uint64_t id);
@@ -101,9 +104,10 @@ int ob_reset_image(struct objects *o, const struct cat_object *rec);
 void ob_invalidate(struct objects *o, uint64_t id, uint64_t off, uint64_t len);
 int64_t ob_now_ns(void);
 /*
- * cat_write functions: put the record arg, keeping the catalogue's parent,
- * name, control and link count (filled into arg); destroy a struct
- * destroy_arg's record (and name).
+ * cat_write functions: update the record arg, keeping the catalogue's parent,
+ * name, control and link count (filled into arg), or -ENOENT if the object
+ * has been destroyed meanwhile; destroy a struct destroy_arg's record (and
+ * name).
  */
 int ob_put_txn(struct cat_txn *txn, void *arg);
 struct destroy_arg {

@@ -20,6 +20,7 @@
 #include "store.h"
 #include "testutil.h"
 #include "objfix.h"
+#include "object_internal.h"
 
 /* ---- namespace ---- */
 
@@ -37,6 +38,23 @@ static void created_object_is_a_persistent_heap(void **state)
 	getx(fx, id, "user.pagerfs.flags", "persist");
 	assert_int_equal(obj_create(fx->o, CAT_ROOT_ID, "a", 0644, &fx->cred, &a), -EEXIST);
 	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "missing", &a), -ENOENT);
+}
+
+/* A record read before the object was removed is not written back over its removal. */
+static void stale_record_does_not_bring_a_removed_object_back(void **state)
+{
+	struct fixture *fx = *state;
+	struct cat_object rec;
+	struct obj_attr a;
+	uint64_t id = mkfile(fx, CAT_ROOT_ID, "gone");
+
+	assert_int_equal(ob_get_record(fx->o, id, &rec), 0);
+	assert_int_equal(obj_unlink(fx->o, CAT_ROOT_ID, "gone"), 0);
+	rec.mode = S_IFREG | 0600;
+	assert_int_equal(ob_put_record(fx->o, &rec), -ENOENT);
+	assert_int_equal(ob_read_record(fx->o, id, &rec), -ENOENT);
+	assert_int_equal(obj_lookup(fx->o, CAT_ROOT_ID, "gone", &a), -ENOENT);
+	assert_int_equal(obj_getattr(fx->o, id, &a), -ENOENT);
 }
 
 static void directories_list_and_refuse_removal_while_full(void **state)
@@ -909,6 +927,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(created_object_is_a_persistent_heap),
+		T(stale_record_does_not_bring_a_removed_object_back),
 		T(directories_list_and_refuse_removal_while_full),
 		T(rename_moves_and_replaces),
 		T(object_with_swap_pages_does_not_cross_controls),
