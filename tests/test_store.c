@@ -1412,6 +1412,14 @@ static void ra_wait(struct fx *f, uint64_t n)
 			 (unsigned long long)ra_stats(f).prefetched_pages, (unsigned long long)n);
 }
 
+/* Page in windows 0 and 1 in order, and wait until 2 and 3 are read ahead. */
+static void ra_start_stream(struct fx *f)
+{
+	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
+	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
+	ra_wait(f, 2 * RA_WIN);
+}
+
 static void sequential_page_ins_are_served_from_read_ahead(void **state)
 {
 	struct fx *f = *state;
@@ -1493,9 +1501,7 @@ static void read_ahead_goes_on_after_failed_reads(void **state)
 	struct fx *f = *state;
 	uint64_t used;
 
-	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
-	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
-	ra_wait(f, 2 * RA_WIN);
+	ra_start_stream(f);
 	/* Windows 2 and 3 come from the buffers and ask for 4 and 5: both reads fail. */
 	pfs_fault_arm(&f->faults, PFS_FAULT_READ, 1);
 	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, NULL, 1);
@@ -1521,9 +1527,7 @@ static void read_ahead_retires_a_reader_whose_ring_died(void **state)
 	struct fx *f = *state;
 	uint64_t used;
 
-	expect_versions(f->io, f->obj, 0, RA_WIN, NULL, 1);
-	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
-	ra_wait(f, 2 * RA_WIN);
+	ra_start_stream(f);
 	/* Window 2 asks for 4, and the ring reading it dies. */
 	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
 	expect_versions(f->io, f->obj, 2 * RA_WIN, RA_WIN, NULL, 1);
