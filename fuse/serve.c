@@ -165,14 +165,40 @@ void pfsd_thread_key_init(struct pfsd *d)
 	pthread_key_create(&d->thread_key, sv_thread_free);
 }
 
+/*
+ * A worker whose ring broke (io_uring itself failed) would fail every page-in
+ * and page-out it serves until the daemon restarts: give it a new one, here
+ * at the start of a request, where nothing holds the old arena.
+ */
+static void sv_renew_io(struct pfsd_thread *t, struct store *s)
+{
+	struct store_io *io;
+	int rc;
+
+	if ((rc = store_io_open(s, &io)) < 0) {
+		static atomic_bool said;
+		if (!atomic_exchange(&said, true))
+			pfs_err("cannot replace a broken I/O context: %s", strerror(-rc));
+		return; /* the old one answers with its error; try again next request */
+	}
+	pfs_warn("replaced an I/O context whose io_uring broke (%s)",
+		 strerror(-store_io_error(t->io)));
+	store_io_close(t->io);
+	t->io = io;
+	t->arena = store_io_buf(io);
+}
+
 /* Opened when a worker starts; again here (once) if that failed. */
 struct pfsd_thread *pfsd_thread(struct pfsd *d)
 {
 	struct pfsd_thread *t = pthread_getspecific(d->thread_key);
 	int rc;
 
-	if (pfs_likely(t != NULL))
+	if (pfs_likely(t != NULL)) {
+		if (pfs_unlikely(store_io_error(t->io)))
+			sv_renew_io(t, d->store);
 		return t;
+	}
 	if (!(t = calloc(1, sizeof(*t))))
 		return NULL;
 	if ((rc = store_io_open(d->store, &t->io)) < 0) {

@@ -65,6 +65,11 @@ void store_io_close(struct store_io *io);
  * holds data still to be paged out from it.
  */
 void *store_io_buf(struct store_io *io);
+/*
+ * 0 while io works; else the error that broke its ring for good (io_uring
+ * itself failed), after which every call on io fails: close it, open another.
+ */
+int store_io_error(const struct store_io *io);
 /* Read a backing file through the io's ring (the file pager): bytes read, short only at EOF. */
 ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len);
 

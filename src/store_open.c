@@ -432,6 +432,11 @@ void *store_io_buf(struct store_io *io)
 	return io->buf;
 }
 
+int store_io_error(const struct store_io *io)
+{
+	return swap_ring_error(io->ring);
+}
+
 ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len)
 {
 	return swap_ring_read_fd(io->ring, fd, off, buf, len);

@@ -1284,6 +1284,29 @@ static void swap_file_shorter_than_recorded_is_euclean(void **state)
 	assert_int_equal(store_open(f->dir, &f->opt, &s), -EUCLEAN);
 }
 
+static void io_whose_ring_broke_says_so_and_another_works(void **state)
+{
+	struct fx *f = *state;
+	struct store_io *io2 = NULL;
+	uint8_t *buf = pages(4);
+
+	page_out(f->io, f->obj, 0, 4, 1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_io_error(f->io), 0);
+	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_io_error(f->io), -EIO);
+	/* Broken for good: no later call is tried. */
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(atomic_load(&f->faults.hits[PFS_FAULT_RING]), 1);
+	/* A new one on the same store reads the same pages. */
+	assert_int_equal(store_io_open(f->s, &io2), 0);
+	assert_int_equal(store_io_error(io2), 0);
+	expect_versions(io2, f->obj, 0, 4, NULL, 1);
+	store_io_close(io2);
+	free(buf);
+}
+
 static void second_open_is_ebusy(void **state)
 {
 	struct fx *f = *state;
@@ -1817,6 +1840,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(swap_file_shorter_than_its_data_is_euclean, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(swap_file_shorter_than_recorded_is_euclean, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(second_open_is_ebusy, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(io_whose_ring_broke_says_so_and_another_works, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(invalid_arguments_are_einval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(stats_count_calls_and_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(racing_page_outs_to_one_object_stay_whole, fx_setup, fx_teardown),
