@@ -181,8 +181,10 @@ static void sv_renew_io(struct pfsd_thread *t, struct store *s)
 			pfs_err("cannot replace a broken I/O context: %s", strerror(-rc));
 		return; /* the old one answers with its error; try again next request */
 	}
-	pfs_warn("replaced an I/O context whose io_uring broke (%s)",
-		 strerror(-store_io_error(t->io)));
+	static atomic_bool told;
+	if (!atomic_exchange(&told, true))
+		pfs_warn("replaced an I/O context whose io_uring broke (%s); later ones "
+			 "are replaced without a word", strerror(-store_io_error(t->io)));
 	store_io_close(t->io);
 	t->io = io;
 	t->arena = store_io_buf(io);

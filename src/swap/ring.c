@@ -248,7 +248,15 @@ void swap_ring_close(struct swap_ring *r)
 	if (r->arena_fixed)
 		io_uring_unregister_buffers(&r->ring);
 	io_uring_queue_exit(&r->ring);
-	iobuf_unmap(&r->arena_map);
+	/*
+	 * A dead ring's buffered reads (swap_ring_read_fd) may still be with
+	 * the kernel's workers, which copy into the arena's addresses when
+	 * they finish: unmapped, those addresses could be mapped again for
+	 * something else. Such an arena is left mapped for good (rare: only
+	 * after io_uring_enter itself failed).
+	 */
+	if (!r->dead)
+		iobuf_unmap(&r->arena_map);
 	swap__ring_ref(r->s, -1);
 	free(r->ready_ops);
 	free(r->free_ops);
@@ -460,9 +468,8 @@ static void swp_complete(struct swap_ring *r, struct swp_job *job, struct swp_op
  * io_uring_enter failed for good with ops outstanding: the ring can no longer
  * be trusted to report them, so every run not yet failed fails, and so does
  * every later call. Ops the kernel had taken may still complete after this,
- * into the caller's buffers (the kernel holds its own pins on those pages, so
- * unmapping the arena in swap_ring_close stays safe): close the ring and
- * treat the buffers of this call as garbage.
+ * into the caller's buffers: close the ring (which keeps its arena mapped,
+ * see swap_ring_close) and treat the buffers of this call as garbage.
  */
 static int swp_ring_die(struct swap_ring *r, struct swp_job *job, int err)
 {
