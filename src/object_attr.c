@@ -143,8 +143,7 @@ int obj_setattr(struct objects *o, uint64_t id, unsigned to_set, const struct ob
 	rec.ctime_ns = now;
 	if ((rc = ob_put_record(o, &rec)) < 0)
 		return rc;
-	ob_attr_from(o, &rec, out);
-	return 0;
+	return obj_getattr(o, id, out); /* as fstat would show it: no links once unlinked */
 }
 
 /* ---- extended attributes ---- */

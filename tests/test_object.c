@@ -614,6 +614,11 @@ static void open_unlinked_object_has_no_links_and_a_crash_reaps_it(void **state)
 	assert_int_equal(obj_unlink(fx->o, CAT_ROOT_ID, "orphan"), 0);
 	assert_int_equal(obj_getattr(fx->o, id, &a), 0);
 	assert_int_equal(a.nlink, 0);
+	/* fchmod on the open, nameless object works, and its reply says no links too. */
+	a.mode = 0600;
+	assert_int_equal(obj_setattr(fx->o, id, OBJ_SET_MODE, &a, &fx->cred, &a), 0);
+	assert_int_equal(a.nlink, 0);
+	assert_int_equal(a.mode & 07777, 0600);
 	/* The daemon stops with the handle still open (a crash, a lost release). */
 	fx_close(fx);
 	fx_open(fx, 0);
