@@ -629,24 +629,22 @@ static int swp_rw(struct swap_ring *r, enum swp_kind kind, struct swap_io *ios, 
 	if (!r || (n && !ios))
 		return -EINVAL;
 	if (r->dead) {
+		for (unsigned i = 0; i < n; i++)
+			ios[i].res = r->dead; /* nothing is tried on a dead ring */
+	} else {
 		for (unsigned i = 0; i < n; i++) {
-			ios[i].res = r->dead;
-			if (ios[i].page_ok && ios[i].nframes)
-				memset(ios[i].page_ok, 0, ios[i].nframes);
-		}
-		return n ? r->dead : 0;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		swp_validate(r, kind, &ios[i]);
-		if (kind == SWP_WRITE && ios[i].res == 0 && ios[i].sums_out) {
-			for (uint32_t p = 0; p < ios[i].nframes; p++)
-				swp_put_le64((char *)ios[i].sums_out + 8 * (size_t)p,
-					     swap_checksum((const char *)ios[i].buf +
+			struct swap_io *io = &ios[i];
+			swp_validate(r, kind, io);
+			if (kind != SWP_WRITE || io->res != 0 || !io->sums_out)
+				continue;
+			for (uint32_t p = 0; p < io->nframes; p++)
+				swp_put_le64((char *)io->sums_out + 8 * (size_t)p,
+					     swap_checksum((const char *)io->buf +
 							   ((size_t)p << PFS_PAGE_SHIFT)));
 		}
+		swp_refresh_files(r);
+		swp_run(r, &job);
 	}
-	swp_refresh_files(r);
-	swp_run(r, &job);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct swap_io *io = &ios[i];
@@ -654,8 +652,9 @@ static int swp_rw(struct swap_ring *r, enum swp_kind kind, struct swap_io *ios, 
 		if (io->res == 0 && kind == SWP_READ && io->sums &&
 		    ((uint64_t)io->nframes << PFS_PAGE_SHIFT) > SWP_MAX_OP_BYTES)
 			swp_verify(r, io);
-		if (io->res != 0 && io->page_ok)
-			memset(io->page_ok, 0, io->nframes); /* checked, then failed by a dying ring */
+		/* A failed run marks nothing, even one checked before a dying ring failed it. */
+		if (io->res != 0 && io->page_ok && io->nframes)
+			memset(io->page_ok, 0, io->nframes);
 		if (io->res == 0) {
 			uint64_t bytes = (uint64_t)io->nframes << PFS_PAGE_SHIFT;
 			swap__stat_add(r->s, kind == SWP_READ ? SWAP__ST_READS : SWAP__ST_WRITES, 1);
