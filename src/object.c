@@ -506,8 +506,9 @@ static int ob_terminate(struct objects *o, struct oinfo *oi)
 	if (r->kind != CAT_KIND_FILE)
 		return 0;
 	if (r->segtype == CAT_SEG_SHARED) {
-		if (oi->backing_fd >= 0 && fsync(oi->backing_fd) < 0)
-			rc = pfs_neg_errno();
+		struct filepager fp;
+		struct pager backing = ob_backing_pager(r, oi->backing_fd, NULL, &fp);
+		rc = pager_sync(&backing, false);
 	} else if (r->flags & CAT_F_PERSIST) {
 		/* a persistent object keeps everything */
 	} else if (r->segtype == CAT_SEG_CODE || r->segtype == CAT_SEG_HEAP) {
@@ -731,30 +732,13 @@ int obj_foreach_open(struct objects *o, int (*fn)(uint64_t id, pid_t pid, unsign
 
 /* ---- the page path ---- */
 
-int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf)
+struct pager ob_backing_pager(const struct cat_object *rec, int fd, struct store_io *io,
+			      struct filepager *fp)
 {
-	const struct ob_file *f = arg;
-	uint64_t want = (uint64_t)npages * PFS_PAGE_SIZE, done = 0;
-	uint64_t off = file_page * PFS_PAGE_SIZE;
-
-	if (f->fd < 0)
-		return -EIO;
-	if (off < f->len_bytes) {
-		/* Through the caller's io_uring ring; the part past the range's end is zeros. */
-		size_t n = (size_t)PFS_MIN(want, f->len_bytes - off);
-		ssize_t got = store_io_read_file(f->io, f->fd, f->offset_bytes + off, buf, n);
-		if (got < 0)
-			return (int)got;
-		done = (uint64_t)got; /* short: the file shrank, the rest reads as zeros */
-	}
-	memset((uint8_t *)buf + done, 0, want - done);
-	return 0;
-}
-
-static struct ob_file ob_file_of(const struct oinfo *oi, struct store_io *io)
-{
-	return (struct ob_file){ oi->backing_fd, oi->rec.backing.offset_bytes,
-				 oi->rec.backing.len_bytes, io };
+	*fp = (struct filepager){ fd, rec->backing.offset_bytes, rec->backing.len_bytes,
+				  io ? store_io_ring(io) : NULL };
+	return (struct pager){ rec->segtype == CAT_SEG_SHARED ? &pager_writeback_ops : &pager_file_ops,
+			       fp };
 }
 
 ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64_t off,
@@ -763,13 +747,14 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
 	struct oinfo *oi = h->oi;
 	uint8_t *arena = store_io_buf(io);
-	struct ob_file file;
+	struct filepager fp;
+	struct pager backing;
 	uint64_t size;
 	size_t done = 0;
 
 	pthread_mutex_lock(&oi->lock);
 	size = oi->rec.size_bytes;
-	file = ob_file_of(oi, io);
+	backing = ob_backing_pager(&oi->rec, oi->backing_fd, io, &fp);
 	pthread_mutex_unlock(&oi->lock);
 	if (off >= size || len == 0)
 		return 0;
@@ -778,7 +763,7 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 		uint64_t pos = off + done, page = pos / PFS_PAGE_SIZE, skip = pos % PFS_PAGE_SIZE;
 		uint64_t want = PFS_MIN((uint64_t)(len - done), STORE_IO_MAX_PAGES * PFS_PAGE_SIZE - skip);
 		uint32_t npages = (uint32_t)pfs_bytes_to_pages(skip + want);
-		int rc = store_page_in(io, oi->id, page, npages, arena, ob_fill_file, &file);
+		int rc = store_page_in(io, oi->id, page, npages, arena, &backing);
 
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
@@ -798,36 +783,23 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 	return (ssize_t)done;
 }
 
-/* Read page `page` into out (a page), for a partial-page write. */
-static int ob_read_page(struct store_io *io, uint64_t id, struct ob_file *file, uint64_t page,
-			uint8_t *out)
-{
-	uint8_t *arena = store_io_buf(io);
-	int rc = store_page_in(io, id, page, 1, arena, ob_fill_file, file);
-
-	if (rc == 0)
-		memcpy(out, arena, PFS_PAGE_SIZE);
-	return rc;
-}
-
 ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint64_t off,
 		  size_t len, const void *data)
 {
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
 	struct oinfo *oi = h->oi;
 	struct cat_object *r = &oi->rec;
-	uint8_t *arena = store_io_buf(io);
-	uint8_t head[PFS_PAGE_SIZE], tail[PFS_PAGE_SIZE];
-	struct ob_file file;
-	size_t done = 0;
-	int rc;
+	struct filepager fp;
+	struct pager backing;
+	struct swap_pager sp;
 
 	if (len == 0)
 		return 0;
 	if (pfs_range_overflows(off, len) || off + len > ((uint64_t)1 << 52))
 		return -EFBIG;
 	pthread_mutex_lock(&oi->lock);
-	file = ob_file_of(oi, io);
+	backing = ob_backing_pager(r, oi->backing_fd, io, &fp);
+	sp = (struct swap_pager){ io, oi->id, r->memctl, &backing, NULL };
 	bool dead = r->flags & CAT_F_DEAD;
 	bool past_stack = r->segtype == CAT_SEG_STACK && off + len > r->size_bytes;
 	pthread_mutex_unlock(&oi->lock);
@@ -837,53 +809,12 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 		return (ssize_t)len; /* a late page-out to a dead stack is dropped */
 	if (past_stack)
 		return -EFBIG; /* a stack never grows past its maxsize */
-	if (r->segtype == CAT_SEG_SHARED) {
-		/* The write-back pager: page-outs go to the backing file itself. */
-		if (file.fd < 0)
-			return -EIO;
-		while (done < len) {
-			ssize_t n = pwrite(file.fd, (const uint8_t *)data + done, len - done,
-					   (off_t)(file.offset_bytes + off + done));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return done ? (ssize_t)done : pfs_neg_errno();
-			done += (size_t)n;
-		}
-	}
-	while (done < len) {
-		uint64_t pos = off + done, page = pos / PFS_PAGE_SIZE, skip = pos % PFS_PAGE_SIZE;
-		uint64_t want = PFS_MIN((uint64_t)(len - done), STORE_IO_MAX_PAGES * PFS_PAGE_SIZE - skip);
-		uint32_t npages = (uint32_t)pfs_bytes_to_pages(skip + want);
-		uint64_t tail_used = (skip + want) % PFS_PAGE_SIZE;
-		bool same_page = npages == 1 && skip; /* head and tail are one page */
-
-		if (!skip && !tail_used) {
-			/* Whole pages (write-back): the store writes them from where they are. */
-			rc = store_page_out(io, oi->id, r->memctl, page, npages,
-					    (const uint8_t *)data + done);
-			if (rc < 0)
-				return done ? (ssize_t)done : rc;
-			done += (size_t)want;
-			continue;
-		}
-		/* Partial pages keep their other bytes: read them before the arena is filled. */
-		if (skip && (rc = ob_read_page(io, oi->id, &file, page, head)) < 0)
-			return done ? (ssize_t)done : rc;
-		if (tail_used && !same_page &&
-		    (rc = ob_read_page(io, oi->id, &file, page + npages - 1, tail)) < 0)
-			return done ? (ssize_t)done : rc;
-		if (skip)
-			memcpy(arena, head, PFS_PAGE_SIZE);
-		if (tail_used && !same_page)
-			memcpy(arena + (uint64_t)(npages - 1) * PFS_PAGE_SIZE, tail, PFS_PAGE_SIZE);
-		if ((const uint8_t *)data + done != arena + skip)
-			memcpy(arena + skip, (const uint8_t *)data + done, (size_t)want);
-		rc = store_page_out(io, oi->id, r->memctl, page, npages, arena);
-		if (rc < 0)
-			return done ? (ssize_t)done : rc;
-		done += (size_t)want;
-	}
+	/* The write-back pager takes its own page-outs; every other kind's go to swap. */
+	const struct pager swap = { &store_swap_pager_ops, &sp };
+	const struct pager *out = pager_writes_back(&backing) ? &backing : &swap;
+	ssize_t n = pager_page_out(out, off, data, len);
+	if (n < 0 || (size_t)n < len)
+		return n;
 	pthread_mutex_lock(&oi->lock);
 	bool changed = false;
 	if (off + len > r->size_bytes && r->segtype != CAT_SEG_STACK) {
@@ -910,7 +841,14 @@ int obj_fsync(struct objects *o, uint64_t handle)
 	struct ohandle *h = (struct ohandle *)(uintptr_t)handle;
 	struct oinfo *oi = h->oi;
 
-	if (oi->rec.segtype == CAT_SEG_SHARED && oi->backing_fd >= 0 && fdatasync(oi->backing_fd) < 0)
-		return pfs_neg_errno();
+	struct filepager fp;
+	struct pager backing;
+	int rc;
+
+	pthread_mutex_lock(&oi->lock);
+	backing = ob_backing_pager(&oi->rec, oi->backing_fd, NULL, &fp);
+	pthread_mutex_unlock(&oi->lock);
+	if ((rc = pager_sync(&backing, true)) < 0)
+		return rc;
 	return store_commit(o->s);
 }

@@ -41,7 +41,8 @@ static int64_t oa_now_ns(void)
 int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 		    const struct obj_cred *cred, uint64_t off, uint64_t len)
 {
-	struct ob_file file = { fd, rec->backing.offset_bytes, rec->backing.len_bytes, NULL };
+	struct filepager fp = { fd, rec->backing.offset_bytes, rec->backing.len_bytes, NULL };
+	struct pager file = { &pager_file_ops, &fp };
 	uint64_t page = off / PFS_PAGE_SIZE, skip = off % PFS_PAGE_SIZE;
 	struct store_io *io;
 	int kind, rc, own_fd = -1;
@@ -54,15 +55,15 @@ int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 		return rc;
 	if (kind == PMAP_ZERO)
 		return 0; /* zeros already: nothing to write (nor to charge) */
-	if (kind == PMAP_FILE && file.fd < 0) {
+	if (kind == PMAP_FILE && fp.fd < 0) {
 		if ((own_fd = ob_open_as(cred, rec->backing.path, O_RDONLY)) < 0)
 			return own_fd;
-		file.fd = own_fd;
+		fp.fd = own_fd;
 	}
 	if ((rc = store_io_open(o->s, &io)) == 0) {
 		uint8_t *arena = store_io_buf(io);
-		file.io = io;
-		rc = store_page_in(io, rec->id, page, 1, arena, ob_fill_file, &file);
+		fp.ring = store_io_ring(io);
+		rc = store_page_in(io, rec->id, page, 1, arena, &file);
 		if (rc == 0) {
 			memset(arena + skip, 0, (size_t)len);
 			rc = store_page_out(io, rec->id, rec->memctl, page, 1, arena);

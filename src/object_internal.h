@@ -63,14 +63,13 @@ struct objects {
 	uint64_t dirty_seq, dirty_written; /* written: highest seq the last commit hook wrote */
 };
 
-/* Where a FILE run of a page-in comes from, and the ring that reads it. */
-struct ob_file {
-	int fd;
-	uint64_t offset_bytes, len_bytes;
-	struct store_io *io;
-};
-/* store_file_fn over a struct ob_file: the backing range, zeros past its end. */
-int ob_fill_file(void *arg, uint64_t file_page, uint32_t npages, void *buf);
+/*
+ * rec's backing pager over fp, reading through io's ring (io NULL: for a
+ * sync only): the write-back pager for a shared object, else the file pager.
+ * fd is the backing file, or -1 (then its page-ins are -EIO).
+ */
+struct pager ob_backing_pager(const struct cat_object *rec, int fd, struct store_io *io,
+			      struct filepager *fp);
 /*
  * Zero [off, off + len) inside one page of rec's object (read, zero, write),
  * keeping the page's other bytes, backing ones included; fd is the backing

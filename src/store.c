@@ -202,20 +202,28 @@ int store_resolve_locked(struct mobj *m, struct cat_txn *txn, uint64_t page, uin
 /* ---- page-in ---- */
 
 int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t npages, void *buf,
-		  store_file_fn file_fn, void *file_arg)
+		  const struct pager *file)
 {
 	struct store *s = io->s;
-	struct swap_io ios[STORE_IO_MAX_PAGES];
-	uint64_t iopage[STORE_IO_MAX_PAGES];
+	struct store_swapin in; /* 18 KiB of run slots: only the header is set, not all zeroed */
+	struct swap_pager sp = { .io = io, .obj = obj, .in = &in };
+	const struct pager swap = { &store_swap_pager_ops, &sp };
+	/* The pager of each kind of run; FILE is the object's own (NULL: none). */
+	const struct pager *by_kind[] = {
+		[PMAP_ZERO] = &pager_zero, [PMAP_RSV] = &pager_zero,
+		[PMAP_FILE] = file, [PMAP_SWAP] = &swap,
+	};
+	const struct pager *to_finish[] = { &swap, file }; /* those whose page-ins may queue */
 	struct cat_txn *txn;
 	struct mobj *m;
-	unsigned nios = 0;
 	uint64_t end = first + npages;
-	bool swapped = false;
 	int rc;
 
 	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
 		return -EINVAL;
+	in.first = first;
+	in.nios = 0;
+	in.swapped = false;
 	if (!(m = st_mobj(s, obj, 0)))
 		return -ENOMEM;
 	pthread_rwlock_rdlock(&m->lock);
@@ -223,65 +231,37 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 		goto out_unlock;
 	for (uint64_t pos = first; pos < end;) {
 		struct pmap_extent x;
+		const struct pager *pg;
 		uint8_t *dst = (uint8_t *)buf + (pos - first) * PFS_PAGE_SIZE;
 
 		if ((rc = store_resolve_locked(m, txn, pos, end, &x)) < 0)
 			goto out_txn;
-		if (x.kind == PMAP_ZERO || x.kind == PMAP_RSV) {
-			memset(dst, 0, x.npages * PFS_PAGE_SIZE);
-		} else if (x.kind == PMAP_FILE) {
-			rc = file_fn ? file_fn(file_arg, x.base, (uint32_t)x.npages, dst) : -EIO;
-			if (rc < 0)
-				goto out_txn;
-		} else if (x.kind == PMAP_SWAP) {
-			uint32_t got = 0, k;
-
-			swapped = true;
-			while (s->pf && got < x.npages &&
-			       (k = store_prefetch_take(s->pf, obj, pos + got, (uint32_t)x.npages - got,
-							x.sums + 8 * (size_t)got,
-							dst + (size_t)got * PFS_PAGE_SIZE)))
-				got += k;
-			if (got < x.npages) {
-				/* O_DIRECT wants aligned memory: read into the arena at the same offset. */
-				ios[nios] = (struct swap_io){
-					.frame = x.base + got, .nframes = (uint32_t)x.npages - got,
-					.buf = io->buf + (pos + got - first) * PFS_PAGE_SIZE,
-					.sums = x.sums + 8 * (size_t)got };
-				iopage[nios++] = pos + got;
-			}
-		} else {
-			rc = -EUCLEAN;
+		if (x.kind >= PFS_ARRAY_SIZE(by_kind) || !(pg = by_kind[x.kind])) {
+			rc = x.kind == PMAP_FILE ? -EIO : -EUCLEAN;
 			goto out_txn;
+		}
+		/* The pager may back less of the run than the map says: the rest is zero fill. */
+		struct pager_run run = { pos, x.base, (uint32_t)x.npages, x.sums, dst };
+		run.npages = pager_run_length(pg, x.base, (uint32_t)x.npages);
+		if (run.npages && (rc = pager_page_in(pg, &run)) < 0)
+			goto out_txn;
+		if (run.npages < x.npages) {
+			struct pager_run rest = { pos + run.npages, 0, (uint32_t)x.npages - run.npages,
+						  NULL, dst + (size_t)run.npages * PFS_PAGE_SIZE };
+			pager_page_in(&pager_zero, &rest);
 		}
 		pos = pmap_extent_end(&x);
 	}
-	if (nios) {
-		rc = swap_read(io->ring, ios, nios);
-		for (unsigned i = 0; i < nios; i++) {
-			if (ios[i].csum_bad) {
-				atomic_fetch_add(&s->csum_errors, 1);
-				pfs_err("object %llu page %llu (frame %llu): checksum mismatch, "
-					"returning EIO", (unsigned long long)obj,
-					(unsigned long long)(iopage[i] + ios[i].bad_page),
-					(unsigned long long)(ios[i].frame + ios[i].bad_page));
-			} else if (ios[i].res < 0) {
-				atomic_fetch_add(&s->io_errors, 1);
-			} else if ((uint8_t *)buf != io->buf) {
-				memcpy((uint8_t *)buf + (iopage[i] - first) * PFS_PAGE_SIZE,
-				       ios[i].buf, (size_t)ios[i].nframes * PFS_PAGE_SIZE);
-			}
-		}
-	}
-	if (rc == 0) {
-		atomic_fetch_add(&s->page_ins, 1);
-		atomic_fetch_add(&s->pages_in, npages);
-	}
+	for (size_t i = 0; i < PFS_ARRAY_SIZE(to_finish); i++)
+		if (to_finish[i] && (rc = pager_finish(to_finish[i])) < 0)
+			goto out_txn;
+	atomic_fetch_add(&s->page_ins, 1);
+	atomic_fetch_add(&s->pages_in, npages);
 out_txn:
 	cat_read_end(txn);
 out_unlock:
 	pthread_rwlock_unlock(&m->lock);
-	if (rc == 0 && swapped && s->pf)
+	if (rc == 0 && in.swapped && s->pf)
 		store_prefetch_note(s->pf, m, first, npages);
 	return rc;
 }
@@ -663,12 +643,12 @@ static size_t st_run_len(const uint64_t *pages, size_t i, size_t n)
 }
 
 int store_gather(struct store_io *io, uint64_t obj, const uint64_t *pages, size_t n, void *buf,
-		 store_file_fn file_fn, void *file_arg)
+		 const struct pager *file)
 {
 	for (size_t i = 0; i < n;) {
 		size_t k = st_run_len(pages, i, n);
 		int rc = store_page_in(io, obj, pages[i], (uint32_t)k,
-				       (uint8_t *)buf + i * PFS_PAGE_SIZE, file_fn, file_arg);
+				       (uint8_t *)buf + i * PFS_PAGE_SIZE, file);
 		if (rc < 0)
 			return rc;
 		i += k;

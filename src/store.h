@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include "base.h"
 #include "catalogue.h"
+#include "filepager/pager.h"
 
 struct store;
 struct store_io;
@@ -70,8 +71,8 @@ void *store_io_buf(struct store_io *io);
  * itself failed), after which every call on io fails: close it, open another.
  */
 int store_io_error(const struct store_io *io);
-/* Read a backing file through the io's ring (the file pager): bytes read, short only at EOF. */
-ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len);
+/* The io's ring, for a file pager (struct filepager) reading a backing file through it. */
+struct swap_ring *store_io_ring(struct store_io *io);
 
 /* Most pages one page-in or page-out call moves (1 MiB, FUSE's largest request). */
 #define STORE_IO_MAX_PAGES 256
@@ -86,17 +87,30 @@ ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf,
 int store_page_out(struct store_io *io, uint64_t obj, uint64_t memctl, uint64_t first,
 		   uint32_t npages, const void *data);
 
-/* Fills FILE runs of a page-in: npages pages from backing page file_page into buf. */
-typedef int (*store_file_fn)(void *arg, uint64_t file_page, uint32_t npages, void *buf);
-
 /*
- * Page in npages pages of obj from page first into buf: zero fill, the swap
- * store (every page verified against its checksum: a mismatch is -EIO,
- * logged with object, page and frame) or, for FILE runs, file_fn (-EIO when
- * file_fn is NULL).
+ * Page in npages pages of obj from page first into buf, each run from the
+ * pager of its kind (pager.h): zero fill, the swap pager (every page verified
+ * against its checksum: a mismatch is -EIO, logged with object, page and
+ * frame) or, for FILE runs, `file`, the object's file or write-back pager
+ * (-EIO when NULL).
  */
 int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t npages, void *buf,
-		  store_file_fn file_fn, void *file_arg);
+		  const struct pager *file);
+
+/*
+ * The swap pager's state for one object (pager.h, store_swap_pager_ops):
+ * page-outs of obj through io go to fresh frames charged to memctl, and the
+ * rest of a partial page is read through the page path (`file` is obj's
+ * backing pager, or NULL). Its page-ins are store_page_in's own (`in`).
+ */
+struct store_swapin;
+struct swap_pager {
+	struct store_io *io;
+	uint64_t obj, memctl;
+	const struct pager *file;
+	struct store_swapin *in; /* page-ins queued for finish; NULL outside store_page_in */
+};
+extern const struct pager_ops store_swap_pager_ops;
 
 /*
  * Replace [first, first + npages) of obj's map with ZERO or FILE contents
@@ -183,7 +197,7 @@ int store_clone(struct store *s, uint64_t src, uint64_t dst, uint64_t dst_memctl
 
 /* Page in the pages listed (any order, repeats allowed) into buf, page after page. */
 int store_gather(struct store_io *io, uint64_t obj, const uint64_t *pages, size_t n, void *buf,
-		 store_file_fn file_fn, void *file_arg);
+		 const struct pager *file);
 /* Page out data, page after page, to the pages listed (distinct). */
 int store_scatter(struct store_io *io, uint64_t obj, uint64_t memctl, const uint64_t *pages,
 		  size_t n, const void *data);

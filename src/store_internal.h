@@ -88,6 +88,16 @@ struct store_io {
 	uint8_t *buf; /* the ring's registered arena: STORE_IO_MAX_PAGES pages */
 };
 
+/* The swap runs of one store_page_in, queued by the swap pager and read at its finish. */
+struct store_swapin {
+	uint64_t first;   /* the page-in's first page: the arena holds its pages in order */
+	unsigned nios;
+	bool swapped;     /* some page came from swap (read ahead or read now) */
+	struct swap_io ios[STORE_IO_MAX_PAGES];
+	uint64_t page[STORE_IO_MAX_PAGES]; /* the object's page each run begins at */
+	uint8_t *dst[STORE_IO_MAX_PAGES];  /* and where its pages go */
+};
+
 /*
  * Frames the memory controls may hand out: the capacity less a reserve, since
  * redirect-on-write needs fresh frames to overwrite a page whose old frame is

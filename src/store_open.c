@@ -437,9 +437,9 @@ int store_io_error(const struct store_io *io)
 	return swap_ring_error(io->ring);
 }
 
-ssize_t store_io_read_file(struct store_io *io, int fd, uint64_t off, void *buf, size_t len)
+struct swap_ring *store_io_ring(struct store_io *io)
 {
-	return swap_ring_read_fd(io->ring, fd, off, buf, len);
+	return io->ring;
 }
 
 void store_io_close(struct store_io *io)

@@ -284,7 +284,7 @@ static void read_state(struct store *s, uint64_t obj, int64_t *got)
 
 	assert_non_null(buf);
 	assert_int_equal(store_io_open(s, &io), 0);
-	rc = store_page_in(io, obj, 0, OBJ_PAGES, buf, NULL, NULL);
+	rc = store_page_in(io, obj, 0, OBJ_PAGES, buf, NULL);
 	if (rc != 0)
 		fail_msg("seed %llu: page-in after the crash: %d", (unsigned long long)seed, rc);
 	for (uint64_t p = 0; p < OBJ_PAGES; p++)

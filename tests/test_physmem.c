@@ -71,12 +71,16 @@ static void expected_bytes(const struct pg *p, void *dst)
 }
 
 /* The backing "file": page p holds the tag (0, p, 0). */
-static int file_fn(void *arg, uint64_t file_page, uint32_t npages, void *buf)
+static int tag_page_in(void *ctx, const struct pager_run *run)
 {
-	for (uint32_t i = 0; i < npages; i++)
-		fill_tag((uint8_t *)buf + i * PG, 0, file_page + i, 0);
+	(void)ctx;
+	for (uint32_t i = 0; i < run->npages; i++)
+		fill_tag((uint8_t *)run->buf + i * PG, 0, run->base + i, 0);
 	return 0;
 }
+
+static const struct pager_ops tag_pager_ops = { .name = "tags", .page_in = tag_page_in };
+static const struct pager tag_file = { &tag_pager_ops, NULL };
 
 static void describe(const void *page, char *out, size_t len)
 {
@@ -139,8 +143,8 @@ static void expect_run(struct fx *f, uint64_t obj, uint64_t first, uint32_t n, i
 
 	for (uint32_t done = 0, k; done < n; done += k) {
 		k = PFS_MIN(n - done, (uint32_t)STORE_IO_MAX_PAGES);
-		assert_int_equal(store_page_in(f->io, obj, first + done, k, buf + done * PG, file_fn,
-					       NULL), 0);
+		assert_int_equal(store_page_in(f->io, obj, first + done, k, buf + done * PG,
+					       &tag_file), 0);
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct pg w = { (uint8_t)kind, src, base + i, version };
@@ -715,7 +719,7 @@ static void gather_and_scatter_round_trip_listed_pages(void **state)
 	assert_int_equal(store_set_range(f->s, a, ROOT, 200, 2, PMAP_FILE, 40), 0);
 	assert_int_equal(info(f, ROOT).usage_frames, PFS_ARRAY_SIZE(out));
 	for (int round = 0; round < 2; round++) {
-		assert_int_equal(store_gather(f->io, a, in, PFS_ARRAY_SIZE(in), buf, file_fn, NULL), 0);
+		assert_int_equal(store_gather(f->io, a, in, PFS_ARRAY_SIZE(in), buf, &tag_file), 0);
 		for (size_t i = 0; i < PFS_ARRAY_SIZE(in); i++) {
 			struct pg w = { PMAP_ZERO, 0, 0, 0 };
 			for (size_t j = 0; j < PFS_ARRAY_SIZE(out); j++)
@@ -974,7 +978,7 @@ static void m_verify_pages(struct model *m, int slot, const uint64_t *list, size
 {
 	struct mobject *o = &m->o[slot];
 	uint8_t *buf = pages(n);
-	int rc = store_gather(m->f->io, o->id, list, n, buf, file_fn, NULL);
+	int rc = store_gather(m->f->io, o->id, list, n, buf, &tag_file);
 
 	if (rc != 0)
 		model_fail(m, "gather of object %llu: %d", (unsigned long long)o->id, rc);

@@ -105,7 +105,7 @@ static void expect_versions(struct store_io *io, uint64_t obj, uint64_t first, u
 {
 	uint8_t *buf = pages(n);
 
-	assert_int_equal(store_page_in(io, obj, first, n, buf, NULL, NULL), 0);
+	assert_int_equal(store_page_in(io, obj, first, n, buf, NULL), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		int64_t got = page_version(buf + (size_t)i * PG, obj, first + i);
 		int64_t want = (int64_t)(v ? v[i] : version);
@@ -312,12 +312,12 @@ static void io_arena_round_trips_without_a_copy(void **state)
 	assert_int_equal(store_page_out(f->io, f->obj, CAT_ROOT_ID, 1, 4, arena), 0);
 	memset(arena, 0xa5, 8 * PG);
 	/* A page-in into the arena itself: swap pages and zero pages land in place. */
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 8, arena, NULL, NULL), 0);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 8, arena, NULL), 0);
 	for (uint64_t p = 0; p < 8; p++)
 		assert_int_equal(page_version(arena + p * PG, f->obj, p), v[p]);
 	assert_int_equal(store_commit(f->s), 0);
 	memset(arena, 0xa5, 8 * PG);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 8, arena, NULL, NULL), 0);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 8, arena, NULL), 0);
 	for (uint64_t p = 0; p < 8; p++)
 		assert_int_equal(page_version(arena + p * PG, f->obj, p), v[p]);
 	expect_versions(f->io, f->obj, 0, 8, v, 0);
@@ -354,24 +354,27 @@ struct file_calls {
 };
 
 /* Backing page p reads as version p + 1000 of page p of object 0. */
-static int backing_fn(void *arg, uint64_t file_page, uint32_t npages, void *buf)
+static int backing_page_in(void *ctx, const struct pager_run *run)
 {
-	struct file_calls *c = arg;
+	struct file_calls *c = ctx;
 
 	if (c->n < PFS_ARRAY_SIZE(c->first)) {
-		c->first[c->n] = file_page;
-		c->npages[c->n] = npages;
+		c->first[c->n] = run->base;
+		c->npages[c->n] = run->npages;
 	}
 	c->n++;
-	for (uint32_t i = 0; i < npages; i++)
-		fill_page((char *)buf + (size_t)i * PG, 0, file_page + i, file_page + i + 1000);
+	for (uint32_t i = 0; i < run->npages; i++)
+		fill_page((char *)run->buf + (size_t)i * PG, 0, run->base + i, run->base + i + 1000);
 	return 0;
 }
+
+static const struct pager_ops backing_ops = { .name = "test backing", .page_in = backing_page_in };
 
 static void file_runs_read_the_backing_page(void **state)
 {
 	struct fx *f = *state;
 	struct file_calls calls = { 0 };
+	const struct pager backing = { &backing_ops, &calls };
 	uint8_t *buf = pages(12);
 
 	/* Pages [10, 15) are backing pages [100, 105); a swap page sits at 13. */
@@ -379,7 +382,7 @@ static void file_runs_read_the_backing_page(void **state)
 	page_out(f->io, f->obj, 13, 1, 9);
 	for (int round = 0; round < 2; round++) {
 		memset(&calls, 0, sizeof(calls));
-		assert_int_equal(store_page_in(f->io, f->obj, 6, 12, buf, backing_fn, &calls), 0);
+		assert_int_equal(store_page_in(f->io, f->obj, 6, 12, buf, &backing), 0);
 		for (uint64_t p = 6; p < 18; p++) {
 			const uint8_t *pg = buf + (p - 6) * PG;
 			if (p >= 10 && p < 15 && p != 13)
@@ -387,7 +390,7 @@ static void file_runs_read_the_backing_page(void **state)
 			else
 				assert_int_equal(page_version(pg, f->obj, p), p == 13 ? 9 : 0);
 		}
-		/* Two FILE runs, [10, 13) from 100 and [14, 15) from 104: file_fn is asked
+		/* Two FILE runs, [10, 13) from 100 and [14, 15) from 104: the file pager is asked
 		 * for exactly those backing pages, each once (per run or per page). */
 		assert_true(calls.n >= 2 && calls.n <= 4);
 		uint32_t total = 0;
@@ -405,29 +408,59 @@ static void file_runs_read_the_backing_page(void **state)
 	free(buf);
 }
 
-static int failing_backing_fn(void *arg, uint64_t file_page, uint32_t npages, void *buf)
+static int failing_page_in(void *ctx, const struct pager_run *run)
 {
-	(void)arg;
-	(void)file_page;
-	(void)npages;
-	(void)buf;
+	(void)ctx;
+	(void)run;
 	return -ESTALE;
 }
 
-static void file_run_without_file_fn_is_eio(void **state)
+static void file_run_without_a_file_pager_is_eio(void **state)
 {
 	struct fx *f = *state;
+	static const struct pager_ops failing_ops = { .name = "failing", .page_in = failing_page_in };
+	const struct pager failing = { &failing_ops, NULL };
 	uint8_t *buf = pages(4);
 
 	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 2, 1, PMAP_FILE, 7), 0);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
-	/* Pages outside the FILE run still read without a file_fn. */
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL), -EIO);
+	/* Pages outside the FILE run still read without a file pager. */
 	expect_versions(f->io, f->obj, 0, 2, NULL, 0);
 	assert_int_equal(store_commit(f->s), 0);
-	assert_int_equal(store_page_in(f->io, f->obj, 2, 1, buf, NULL, NULL), -EIO);
-	/* A file_fn's own error is the page-in's. */
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, failing_backing_fn, NULL), -ESTALE);
+	assert_int_equal(store_page_in(f->io, f->obj, 2, 1, buf, NULL), -EIO);
+	/* A pager's own error is the page-in's. */
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, &failing), -ESTALE);
 	assert_store_ok(f->s);
+	free(buf);
+}
+
+/* Backs only the first 3 pages of any run it is asked for. */
+static uint32_t three_pages_run_length(void *ctx, uint64_t base, uint32_t npages)
+{
+	(void)ctx;
+	(void)base;
+	return PFS_MIN(npages, 3u);
+}
+
+static void file_run_beyond_what_its_pager_backs_is_zeros(void **state)
+{
+	struct fx *f = *state;
+	struct file_calls calls = { 0 };
+	static const struct pager_ops short_ops = {
+		.name = "three pages", .page_in = backing_page_in,
+		.run_length = three_pages_run_length };
+	const struct pager backing = { &short_ops, &calls };
+	uint8_t *buf = pages(8);
+
+	/* Pages [1, 7) are backing pages [50, 56); the pager backs [50, 53). */
+	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 1, 6, PMAP_FILE, 50), 0);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 8, buf, &backing), 0);
+	assert_int_equal(calls.n, 1);
+	assert_int_equal(calls.first[0], 50);
+	assert_int_equal(calls.npages[0], 3);
+	/* pages() filled buf with 0xa5: zeros are written, not left. */
+	for (uint64_t p = 0; p < 8; p++)
+		assert_int_equal(page_version(buf + p * PG, 0, p + 49), p >= 1 && p < 4 ? p + 49 + 1000 : 0);
 	free(buf);
 }
 
@@ -670,13 +703,13 @@ static void corrupted_frame_is_eio_and_counted(void **state)
 	fx_open(f);
 	store_get_stats(f->s, &st);
 	assert_int_equal(st.csum_errors, 0);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 1, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 1, buf, NULL), -EIO);
 	store_get_stats(f->s, &st);
 	assert_int_equal(st.csum_errors, 1);
 	/* The other pages of the same run are fine, alone and together. */
 	expect_versions(f->io, f->obj, 1, 3, NULL, 1);
 	expect_versions(f->io, f->obj, 3, 1, NULL, 1);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL), -EIO);
 	/* The catalogue is consistent; only the data is bad. */
 	assert_store_ok(f->s);
 	/* Overwriting the bad page cures it. */
@@ -732,7 +765,7 @@ static void read_error_is_eio_and_counted(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 	store_get_stats(f->s, &a);
 	pfs_fault_arm(&f->faults, PFS_FAULT_READ, 1);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL), -EIO);
 	store_get_stats(f->s, &b);
 	assert_int_equal(b.io_errors - a.io_errors, 1);
 	assert_int_equal(b.csum_errors, a.csum_errors);
@@ -876,7 +909,7 @@ static void *group_commit_thread(void *arg)
 			snprintf(g->err, sizeof(g->err), "page out shared round %llu: %d", (unsigned long long)r, rc);
 		if (!g->err[0] && (rc = store_commit(g->f->s)) != 0)
 			snprintf(g->err, sizeof(g->err), "commit round %llu: %d", (unsigned long long)r, rc);
-		if (!g->err[0] && (rc = store_page_in(io, g->own, first, n, buf, NULL, NULL)) != 0)
+		if (!g->err[0] && (rc = store_page_in(io, g->own, first, n, buf, NULL)) != 0)
 			snprintf(g->err, sizeof(g->err), "page in round %llu: %d", (unsigned long long)r, rc);
 		for (uint32_t i = 0; i < n && !g->err[0]; i++)
 			if (page_version(buf + (size_t)i * PG, g->own, first + i) != (int64_t)r)
@@ -1006,7 +1039,7 @@ static void *rw_reader(void *arg)
 		pos = (first + n) % RW_PAGES;
 		for (uint32_t i = 0; i < n; i++)
 			lo[i] = atomic_load(&sh->done[first + i]);
-		if ((rc = store_page_in(io, sh->f->obj, first, n, buf, NULL, NULL)) != 0) {
+		if ((rc = store_page_in(io, sh->f->obj, first, n, buf, NULL)) != 0) {
 			snprintf(sh->rerr, sizeof(sh->rerr), "page in [%llu, +%u): %d",
 				 (unsigned long long)first, n, rc);
 			break;
@@ -1294,10 +1327,10 @@ static void io_whose_ring_broke_says_so_and_another_works(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 	assert_int_equal(store_io_error(f->io), 0);
 	pfs_fault_arm(&f->faults, PFS_FAULT_RING, 1);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL), -EIO);
 	assert_int_equal(store_io_error(f->io), -EIO);
 	/* Broken for good: no later call is tried. */
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 4, buf, NULL), -EIO);
 	assert_int_equal(atomic_load(&f->faults.hits[PFS_FAULT_RING]), 1);
 	/* A new one on the same store reads the same pages. */
 	assert_int_equal(store_io_open(f->s, &io2), 0);
@@ -1341,9 +1374,9 @@ static void invalid_arguments_are_einval(void **state)
 	assert_int_equal(store_page_out(f->io, f->obj, CAT_ROOT_ID, 0, 0, buf), -EINVAL);
 	assert_int_equal(store_page_out(f->io, f->obj, CAT_ROOT_ID, 0, STORE_IO_MAX_PAGES + 1, buf), -EINVAL);
 	assert_int_equal(store_page_out(f->io, f->obj, CAT_ROOT_ID, UINT64_MAX, 2, buf), -EINVAL);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, 0, buf, NULL, NULL), -EINVAL);
-	assert_int_equal(store_page_in(f->io, f->obj, 0, STORE_IO_MAX_PAGES + 1, buf, NULL, NULL), -EINVAL);
-	assert_int_equal(store_page_in(f->io, f->obj, UINT64_MAX, 2, buf, NULL, NULL), -EINVAL);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, 0, buf, NULL), -EINVAL);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, STORE_IO_MAX_PAGES + 1, buf, NULL), -EINVAL);
+	assert_int_equal(store_page_in(f->io, f->obj, UINT64_MAX, 2, buf, NULL), -EINVAL);
 	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 0, 4, PMAP_SWAP, 0), -EINVAL);
 	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, 0, 0, PMAP_ZERO, 0), -EINVAL);
 	assert_int_equal(store_set_range(f->s, f->obj, CAT_ROOT_ID, UINT64_MAX, 2, PMAP_ZERO, 0), -EINVAL);
@@ -1502,7 +1535,7 @@ static void bad_page_read_ahead_is_one_eio_counted_once(void **state)
 	expect_versions(f->io, f->obj, RA_WIN, RA_WIN, NULL, 1);
 	ra_wait(f, 2 * RA_WIN - 1); /* all of windows 2 and 3 but the bad page */
 	assert_int_equal(ra_stats(f).csum_errors, 0); /* read-ahead reports nothing */
-	assert_int_equal(store_page_in(f->io, f->obj, 2 * RA_WIN, RA_WIN, buf, NULL, NULL), -EIO);
+	assert_int_equal(store_page_in(f->io, f->obj, 2 * RA_WIN, RA_WIN, buf, NULL), -EIO);
 	assert_int_equal(ra_stats(f).csum_errors, 1);
 	expect_versions(f->io, f->obj, 2 * RA_WIN, 7, NULL, 1);
 	expect_versions(f->io, f->obj, 2 * RA_WIN + 8, RA_WIN - 8, NULL, 1);
@@ -1673,7 +1706,7 @@ static void racing_page_outs_to_one_object_stay_whole(void **state)
 		pthread_join(th[t], NULL);
 		assert_int_equal(r[t].rc, 0);
 	}
-	assert_int_equal(store_page_in(f->io, f->obj, 0, RACE_PAGES, buf, NULL, NULL), 0);
+	assert_int_equal(store_page_in(f->io, f->obj, 0, RACE_PAGES, buf, NULL), 0);
 	int64_t v = page_version(buf, f->obj, 0);
 	assert_true(v > RACE_THREADS);
 	expect_versions(f->io, f->obj, 0, RACE_PAGES, NULL, (uint64_t)v);
@@ -1819,7 +1852,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(io_arena_round_trips_without_a_copy, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(unwritten_pages_read_as_zeros, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(file_runs_read_the_backing_page, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(file_run_without_file_fn_is_eio, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(file_run_without_a_file_pager_is_eio, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(file_run_beyond_what_its_pager_backs_is_zeros, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(committed_data_survives_reopen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(close_commits_pending_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(overwrites_read_newest_and_leak_no_frames, fx_setup, fx_teardown),
