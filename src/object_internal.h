@@ -66,7 +66,7 @@ struct objects {
 /*
  * rec's backing pager over fp, reading through io's ring (io NULL: for a
  * sync only): the write-back pager for a shared object, else the file pager.
- * fd is the backing file, or -1 (then its page-ins are -EIO).
+ * fd is the backing file, or -1 (then its page-ins and page-outs are -EIO).
  */
 struct pager ob_backing_pager(const struct cat_object *rec, int fd, struct store_io *io,
 			      struct filepager *fp);

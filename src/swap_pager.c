@@ -2,8 +2,8 @@
  * swap_pager.c: the swap pager (filepager/pager.h) over the store's frames.
  *
  * Page-ins take what read-ahead already holds and queue the rest; finish
- * reads every queued run of one page-in in one io_uring submission, each
- * page checked against the checksum its map records. Page-outs go to fresh
+ * reads every queued run of one page-in in one swap_read call, runs in
+ * flight together, each page checked against the checksum its map records. Page-outs go to fresh
  * frames (store_page_out), never over a frame a map points to; a partial
  * page is read whole first, so its other bytes, backing ones included,
  * survive. It must be called with the object's lock held for page-ins (as
@@ -22,8 +22,9 @@ static int sp_page_in(void *ctx, const struct pager_run *run)
 	uint8_t *dst = run->buf;
 	uint32_t got = 0, k;
 
-	if (!in || run->page < in->first || run->page - in->first + run->npages > STORE_IO_MAX_PAGES)
-		return -EINVAL;
+	if (!in || !run->sums || run->page < in->first ||
+	    run->page - in->first + run->npages > STORE_IO_MAX_PAGES)
+		return -EINVAL; /* only store_page_in's own runs, each with its checksums */
 	in->swapped = true;
 	while (s->pf && got < run->npages &&
 	       (k = store_prefetch_take(s->pf, sp->obj, run->page + got, run->npages - got,

@@ -152,6 +152,7 @@ static void file_pager_backs_only_its_range(void **state)
 	assert_true(page_is(buf, 2));
 	for (size_t i = 0; i < PG; i++)
 		assert_int_equal(buf[PG + i], i < PG / 2 ? pat(3, i) : 0);
+	assert_true(all_bytes(buf + 2 * PG, PG, 0xee)); /* past the run: left alone */
 	free(buf);
 }
 
@@ -183,6 +184,11 @@ static void file_pager_without_a_file_is_eio(void **state)
 
 	assert_int_equal(pager_page_in(&a, &run), -EIO);
 	assert_int_equal(pager_page_in(&b, &run), -EIO);
+	/* Even past the range: the store zero-fills only what run_length leaves out. */
+	assert_int_equal(pager_run_length(&a, 10, 2), 2);
+	assert_int_equal(pager_run_length(&b, 10, 2), 2);
+	run.base = 10;
+	assert_int_equal(pager_page_in(&a, &run), -EIO);
 	assert_int_equal(pager_page_out(&wb, 0, buf, 10), -EIO);
 	/* Nothing was written through it: nothing to sync. */
 	assert_int_equal(pager_sync(&wb, false), 0);

@@ -32,12 +32,14 @@ const struct pager pager_zero = { &pager_zero_ops, NULL };
 
 /* ---- file ---- */
 
-/* Pages of the range from base on: the last may be partial. */
+/* Pages of the range from base on (the last may be partial); without a file, all: they are EIO. */
 static uint32_t fp_file_run_length(void *ctx, uint64_t base, uint32_t npages)
 {
 	const struct filepager *f = ctx;
 	uint64_t range_pages = pfs_bytes_to_pages(f->len_bytes);
 
+	if (f->fd < 0 || !f->ring)
+		return npages;
 	return base >= range_pages ? 0 : (uint32_t)PFS_MIN((uint64_t)npages, range_pages - base);
 }
 

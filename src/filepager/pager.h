@@ -13,11 +13,13 @@
  * A page-in asks the page map how long the run from a page is backed the
  * same way, then that run's pager to fill it. A pager may queue its page-ins
  * and complete them together in `finish`, so one FUSE READ over several swap
- * runs is one io_uring submission. A pager without `page_out` keeps its pages
- * read-only: a page of it that a client dirties goes to swap.
+ * runs is one swap_read call, its runs in flight together. A pager without
+ * `page_out` keeps its pages read-only: a page of it that a client dirties
+ * goes to swap.
  *
  * This layer knows nothing of objects, names or the catalogue. Every
- * function returns 0 (or a length) or a negative errno; none touches errno.
+ * function returns 0 (or a length) or a negative errno, never an error
+ * through errno.
  */
 #ifndef PAGERFS_PAGER_H
 #define PAGERFS_PAGER_H
@@ -107,7 +109,8 @@ extern const struct pager pager_zero;
 
 /*
  * The state of a file or write-back pager: a backing file range and the ring
- * that reads it. fd -1 (no file open): page-ins and page-outs are -EIO.
+ * that reads it. fd -1 (no file open) or no ring: its page-ins are -EIO, and
+ * so are its page-outs without a file; a sync without a file has nothing to do.
  */
 struct filepager {
 	int fd;
