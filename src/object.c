@@ -56,6 +56,7 @@ static void ob_free_oinfo(struct oinfo *oi)
 	if (oi->backing_fd >= 0)
 		close(oi->backing_fd);
 	pthread_mutex_destroy(&oi->lock);
+	pthread_rwlock_destroy(&oi->backing_lock);
 	free(oi);
 }
 
@@ -590,6 +591,7 @@ int obj_open(struct objects *o, uint64_t id, int flags, const struct obj_cred *c
 		oi->id = id;
 		oi->backing_fd = -1;
 		pthread_mutex_init(&oi->lock, NULL);
+		pthread_rwlock_init(&oi->backing_lock, NULL);
 		if ((rc = ob_read_record(o, id, &oi->rec)) < 0) {
 			/*
 			 * An inode the kernel still holds for an object that is
@@ -732,6 +734,17 @@ int obj_foreach_open(struct objects *o, int (*fn)(uint64_t id, pid_t pid, unsign
 
 /* ---- the page path ---- */
 
+int ob_backing_get(struct oinfo *oi)
+{
+	pthread_rwlock_rdlock(&oi->backing_lock);
+	return oi->backing_fd;
+}
+
+void ob_backing_put(struct oinfo *oi)
+{
+	pthread_rwlock_unlock(&oi->backing_lock);
+}
+
 struct pager ob_backing_pager(const struct cat_object *rec, int fd, struct store_io *io,
 			      struct filepager *fp)
 {
@@ -752,12 +765,15 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 	uint64_t size;
 	size_t done = 0;
 
+	int fd = ob_backing_get(oi);
 	pthread_mutex_lock(&oi->lock);
 	size = oi->rec.size_bytes;
-	backing = ob_backing_pager(&oi->rec, oi->backing_fd, io, &fp);
+	backing = ob_backing_pager(&oi->rec, fd, io, &fp);
 	pthread_mutex_unlock(&oi->lock);
-	if (off >= size || len == 0)
+	if (off >= size || len == 0) {
+		ob_backing_put(oi);
 		return 0;
+	}
 	len = (size_t)PFS_MIN((uint64_t)len, size - off);
 	while (done < len) {
 		uint64_t pos = off + done, page = pos / PFS_PAGE_SIZE, skip = pos % PFS_PAGE_SIZE;
@@ -765,8 +781,10 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 		uint32_t npages = (uint32_t)pfs_bytes_to_pages(skip + want);
 		int rc = store_page_in(io, oi->id, page, npages, arena, &backing);
 
-		if (rc < 0)
+		if (rc < 0) {
+			ob_backing_put(oi);
 			return done ? (ssize_t)done : rc;
+		}
 		if ((uint8_t *)buf + done != arena + skip) /* no copy when the caller reads the arena */
 			memcpy((uint8_t *)buf + done, arena + skip, (size_t)want);
 		done += (size_t)want;
@@ -780,6 +798,7 @@ ssize_t obj_read(struct objects *o, struct store_io *io, uint64_t handle, uint64
 			pthread_mutex_unlock(&oi->lock);
 		}
 	}
+	ob_backing_put(oi);
 	return (ssize_t)done;
 }
 
@@ -797,23 +816,27 @@ ssize_t obj_write(struct objects *o, struct store_io *io, uint64_t handle, uint6
 		return 0;
 	if (pfs_range_overflows(off, len) || off + len > ((uint64_t)1 << 52))
 		return -EFBIG;
+	int fd = ob_backing_get(oi);
 	pthread_mutex_lock(&oi->lock);
-	backing = ob_backing_pager(r, oi->backing_fd, io, &fp);
+	backing = ob_backing_pager(r, fd, io, &fp);
 	sp = (struct swap_pager){ io, oi->id, r->memctl, &backing, NULL };
 	bool dead = r->flags & CAT_F_DEAD;
 	bool past_stack = r->segtype == CAT_SEG_STACK && off + len > r->size_bytes;
 	pthread_mutex_unlock(&oi->lock);
-	if (r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
-		return -EROFS;
-	if (dead)
-		return (ssize_t)len; /* a late page-out to a dead stack is dropped */
-	if (past_stack)
-		return -EFBIG; /* a stack never grows past its maxsize */
 	/* The write-back pager takes its own page-outs; every other kind's go to swap. */
 	const struct pager swap = { &store_swap_pager_ops, &sp };
 	const struct pager *out = pager_writes_back(&backing) ? &backing : &swap;
-	ssize_t n = pager_page_out(out, off, data, len);
-	if (n < 0 || (size_t)n < len)
+	ssize_t n;
+	if (r->segtype == CAT_SEG_CODE && !(r->flags & CAT_F_DEBUG))
+		n = -EROFS;
+	else if (dead)
+		n = (ssize_t)len; /* a late page-out to a dead stack is dropped */
+	else if (past_stack)
+		n = -EFBIG; /* a stack never grows past its maxsize */
+	else
+		n = pager_page_out(out, off, data, len);
+	ob_backing_put(oi);
+	if (n < 0 || (size_t)n < len || dead)
 		return n;
 	pthread_mutex_lock(&oi->lock);
 	bool changed = false;
@@ -845,10 +868,13 @@ int obj_fsync(struct objects *o, uint64_t handle)
 	struct pager backing;
 	int rc;
 
+	int fd = ob_backing_get(oi);
 	pthread_mutex_lock(&oi->lock);
-	backing = ob_backing_pager(&oi->rec, oi->backing_fd, NULL, &fp);
+	backing = ob_backing_pager(&oi->rec, fd, NULL, &fp);
 	pthread_mutex_unlock(&oi->lock);
-	if ((rc = pager_sync(&backing, true)) < 0)
+	rc = pager_sync(&backing, true);
+	ob_backing_put(oi);
+	if (rc < 0)
 		return rc;
 	return store_commit(o->s);
 }

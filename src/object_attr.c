@@ -87,9 +87,11 @@ static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size,
 		return -EFBIG;
 	if (rec->segtype == CAT_SEG_SHARED) {
 		struct oinfo *oi = ob_find_open(o, rec->id);
-		int fd = oi ? oi->backing_fd : -1;
+		int fd = oi ? ob_backing_get(oi) : -1;
 		int trc = fd < 0 ? -EBUSY /* a shared object resizes its file only while open */
 			  : ftruncate(fd, (off_t)(rec->backing.offset_bytes + size)) < 0 ? pfs_neg_errno() : 0;
+		if (oi)
+			ob_backing_put(oi);
 		ob_put(o, oi);
 		if (trc < 0)
 			return trc;
@@ -101,8 +103,10 @@ static int oa_resize(struct objects *o, struct cat_object *rec, uint64_t size,
 				     PMAP_ZERO, 0);
 		if (rc == 0 && rec->segtype != CAT_SEG_SHARED && size % PFS_PAGE_SIZE) {
 			struct oinfo *oi = ob_find_open(o, rec->id);
-			rc = ob_zero_in_page(o, rec, oi ? oi->backing_fd : -1, cred, size,
+			rc = ob_zero_in_page(o, rec, oi ? ob_backing_get(oi) : -1, cred, size,
 					     PFS_PAGE_SIZE - size % PFS_PAGE_SIZE);
+			if (oi)
+				ob_backing_put(oi);
 			ob_put(o, oi);
 		}
 		/* Shrinking must not come back after a crash: make it durable now. */
@@ -493,6 +497,7 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 		 */
 		struct oinfo *oi = ob_find_open(o, id);
 		if (oi) {
+			pthread_rwlock_wrlock(&oi->backing_lock); /* no I/O through the old one */
 			pthread_mutex_lock(&oi->lock);
 			if (oi->backing_fd >= 0)
 				close(oi->backing_fd);
@@ -503,6 +508,7 @@ int obj_setxattr(struct objects *o, uint64_t id, const char *name, const char *v
 			if (oi->backing_fd < 0)
 				oi->backing_fd = -1; /* its FILE pages read as EIO until reopened */
 			pthread_mutex_unlock(&oi->lock);
+			pthread_rwlock_unlock(&oi->backing_lock);
 			ob_put(o, oi);
 		}
 		ob_invalidate(o, id, 0, 0);
@@ -550,10 +556,13 @@ static int oa_reserve(struct objects *o, struct oinfo *oi, struct cat_object *re
 	if (rec->segtype == CAT_SEG_STACK && off + len > rec->size_bytes)
 		return -EFBIG;
 	if (rec->segtype == CAT_SEG_SHARED) {
-		if (oi->backing_fd < 0)
-			return -EIO;
-		if (fallocate(oi->backing_fd, mode, (off_t)(rec->backing.offset_bytes + off), (off_t)len) < 0)
-			return pfs_neg_errno();
+		int fd = ob_backing_get(oi);
+		rc = fd < 0 ? -EIO
+		     : fallocate(fd, mode, (off_t)(rec->backing.offset_bytes + off), (off_t)len) < 0
+		     ? pfs_neg_errno() : 0;
+		ob_backing_put(oi);
+		if (rc < 0)
+			return rc;
 	} else if ((rc = store_reserve(o->s, rec->id, rec->memctl, first, end - first)) < 0) {
 		return rc;
 	}
@@ -596,12 +605,15 @@ int obj_fallocate(struct objects *o, uint64_t handle, int mode, uint64_t off, ui
 	uint64_t first = pfs_bytes_to_pages(off), end = (off + len) / PFS_PAGE_SIZE;
 	uint64_t head_end = PFS_MIN(off + len, first * PFS_PAGE_SIZE);
 	struct obj_cred self = { .uid = geteuid(), .gid = getegid() };
-	int fd = h->oi->backing_fd;
-	if (off % PFS_PAGE_SIZE && (rc = ob_zero_in_page(o, &rec, fd, &self, off, head_end - off)) < 0)
-		return rc;
-	if ((off + len) % PFS_PAGE_SIZE && end * PFS_PAGE_SIZE >= head_end &&
-	    (rc = ob_zero_in_page(o, &rec, fd, &self, PFS_MAX(end * PFS_PAGE_SIZE, off),
-				  off + len - PFS_MAX(end * PFS_PAGE_SIZE, off))) < 0)
+	int fd = ob_backing_get(h->oi);
+	rc = 0;
+	if (off % PFS_PAGE_SIZE)
+		rc = ob_zero_in_page(o, &rec, fd, &self, off, head_end - off);
+	if (rc == 0 && (off + len) % PFS_PAGE_SIZE && end * PFS_PAGE_SIZE >= head_end)
+		rc = ob_zero_in_page(o, &rec, fd, &self, PFS_MAX(end * PFS_PAGE_SIZE, off),
+				     off + len - PFS_MAX(end * PFS_PAGE_SIZE, off));
+	ob_backing_put(h->oi);
+	if (rc < 0)
 		return rc;
 	if (first < end) {
 		uint64_t file_pages = (rec.flags & CAT_F_BACKING) ? pfs_bytes_to_pages(rec.backing.len_bytes) : 0;

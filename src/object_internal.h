@@ -28,6 +28,13 @@ struct oinfo {
 	bool closing, in_table;
 	bool unlinked;         /* name gone: destroy at last release */
 	int backing_fd;        /* -1 when none is open */
+	/*
+	 * Held shared by whoever uses backing_fd outside `lock` (page-ins and
+	 * page-outs, resize, fallocate, fsync), exclusively (before `lock`) to
+	 * replace it: a descriptor closed under an I/O could have its number
+	 * reused by another file, which the I/O would then read or write.
+	 */
+	pthread_rwlock_t backing_lock;
 	struct ohandle *handles;
 	struct { pid_t pid; unsigned count; } pids[16];
 	struct oinfo *hnext;
@@ -79,6 +86,9 @@ int ob_zero_in_page(struct objects *o, const struct cat_object *rec, int fd,
 		    const struct obj_cred *cred, uint64_t off, uint64_t len);
 /* The table's entry for id (open or closing), no reference taken; objects.lock held. */
 struct oinfo *ob_lookup_locked(struct objects *o, uint64_t id);
+/* backing_fd for I/O outside oi->lock, kept open until ob_backing_put. */
+int ob_backing_get(struct oinfo *oi);
+void ob_backing_put(struct oinfo *oi);
 /* Drop a reference taken by ob_find_open. */
 void ob_put(struct objects *o, struct oinfo *oi);
 /* Is id open (or closing)? */
