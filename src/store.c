@@ -205,7 +205,7 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 		  const struct pager *file)
 {
 	struct store *s = io->s;
-	struct store_swapin in; /* 20 KiB of run slots: only the header is set, not all zeroed */
+	struct store_swapin in; /* 16 KiB of run slots: only the header is set, not all zeroed */
 	struct swap_pager sp = { .io = io, .obj = obj, .in = &in };
 	const struct pager swap = { &store_swap_pager_ops, &sp };
 	/* The pager of each kind of run; FILE is the object's own (NULL: none). */
@@ -222,6 +222,7 @@ int store_page_in(struct store_io *io, uint64_t obj, uint64_t first, uint32_t np
 	if (npages == 0 || npages > STORE_IO_MAX_PAGES || pfs_range_overflows(first, npages))
 		return -EINVAL;
 	in.first = first;
+	in.buf = buf;
 	in.nios = 0;
 	in.swapped = false;
 	if (!(m = st_mobj(s, obj, 0)))

@@ -90,12 +90,16 @@ struct store_io {
 
 /* The swap runs of one store_page_in, queued by the swap pager and read at its finish. */
 struct store_swapin {
-	uint64_t first;   /* the page-in's first page: the arena holds its pages in order */
+	/*
+	 * The page-in's first page and buffer: page p goes to buf at (p - first)
+	 * pages, and is read into the arena at the same offset, so a queued
+	 * run's page and destination follow from where its read lands.
+	 */
+	uint64_t first;
+	uint8_t *buf;
 	unsigned nios;
 	bool swapped;     /* some page came from swap (read ahead or read now) */
 	struct swap_io ios[STORE_IO_MAX_PAGES];
-	uint64_t page[STORE_IO_MAX_PAGES]; /* the object's page each run begins at */
-	uint8_t *dst[STORE_IO_MAX_PAGES];  /* and where its pages go */
 };
 
 /*

@@ -23,7 +23,8 @@ static int sp_page_in(void *ctx, const struct pager_run *run)
 	uint32_t got = 0, k;
 
 	if (!in || !run->sums || run->page < in->first ||
-	    run->page - in->first + run->npages > STORE_IO_MAX_PAGES)
+	    run->page - in->first + run->npages > STORE_IO_MAX_PAGES ||
+	    dst != in->buf + (run->page - in->first) * PFS_PAGE_SIZE)
 		return -EINVAL; /* only store_page_in's own runs, each with its checksums */
 	in->swapped = true;
 	while (s->pf && got < run->npages &&
@@ -37,8 +38,6 @@ static int sp_page_in(void *ctx, const struct pager_run *run)
 			.frame = run->base + got, .nframes = run->npages - got,
 			.buf = sp->io->buf + (run->page + got - in->first) * PFS_PAGE_SIZE,
 			.sums = run->sums + 8 * (size_t)got };
-		in->page[i] = run->page + got;
-		in->dst[i] = dst + (size_t)got * PFS_PAGE_SIZE;
 	}
 	return 0;
 }
@@ -55,16 +54,17 @@ static int sp_finish(void *ctx)
 	rc = swap_read(sp->io->ring, in->ios, in->nios);
 	for (unsigned i = 0; i < in->nios; i++) {
 		const struct swap_io *x = &in->ios[i];
+		size_t at = (size_t)((uint8_t *)x->buf - sp->io->buf); /* the same in buf */
 		if (x->csum_bad) {
 			atomic_fetch_add(&s->csum_errors, 1);
 			pfs_err("object %llu page %llu (frame %llu): checksum mismatch, "
 				"returning EIO", (unsigned long long)sp->obj,
-				(unsigned long long)(in->page[i] + x->bad_page),
+				(unsigned long long)(in->first + at / PFS_PAGE_SIZE + x->bad_page),
 				(unsigned long long)(x->frame + x->bad_page));
 		} else if (x->res < 0) {
 			atomic_fetch_add(&s->io_errors, 1);
-		} else if (in->dst[i] != x->buf) { /* no copy when the caller reads the arena */
-			memcpy(in->dst[i], x->buf, (size_t)x->nframes * PFS_PAGE_SIZE);
+		} else if (in->buf + at != x->buf) { /* no copy when the caller reads the arena */
+			memcpy(in->buf + at, x->buf, (size_t)x->nframes * PFS_PAGE_SIZE);
 		}
 	}
 	in->nios = 0;
